@@ -1,0 +1,1 @@
+"""The hub database: engine, table metadata and migrations (SQLite or PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""Avro schemas (.avsc): the contract with every subscriber, one folder per domain."""
