@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         None, description="a Confluent-compatible schema registry; unset: the hub's own, in its database"
     )
     secret_key: SecretStr | None = Field(None, description="pseudonymisation and encryption key")
+    topic_prefix: str = Field(
+        "", pattern=r"^[A-Za-z0-9._-]*$", description="prepended to every topic name, e.g. 'pilot-js.'"
+    )
     retry_seconds: float = Field(30.0, gt=0, description="how long to retry an unreachable service")
     kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)
 

@@ -1,0 +1,1 @@
+"""National identifiers: parsing, normalisation and validation rules."""

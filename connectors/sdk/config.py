@@ -1,0 +1,86 @@
+"""A connector's YAML: source, record type, column mapping, code-table values, cursor and batching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from carehub.errors import ConfigError
+from connectors.records import RECORD_TYPES
+from connectors.sdk.record import CanonicalRecord
+
+
+class CsvSource(BaseModel):
+    """A CSV file with a header row; UTF-8 or GBK/GB18030, detected when `encoding: auto`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["csv"]
+    path: Path
+    encoding: str = "auto"
+    delimiter: str = ","
+
+
+class ConnectorConfig(BaseModel):
+    """What a connector does; the framework owns cursors, retries and checkpoints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,100}$")]
+    record: str
+    source_system: str
+    source: CsvSource
+    mapping: dict[str, str] = Field(description="canonical field: source column")
+    values: dict[str, dict[str, str]] = Field(default_factory=dict, description="code tables")
+    batch_size: Annotated[int, Field(gt=0, le=100_000)] = 2000
+    poll_interval_s: Annotated[float, Field(gt=0)] = 10.0
+    topic: str | None = None
+
+    @field_validator("record")
+    @classmethod
+    def _known_record(cls, record: str) -> str:
+        if record not in RECORD_TYPES:
+            raise ValueError(f"unknown record type {record!r}; known: {', '.join(sorted(RECORD_TYPES))}")
+        return record
+
+    @model_validator(mode="after")
+    def _mapping_fits_record(self) -> ConnectorConfig:
+        fields = set(self.record_type.model_fields)
+        unknown = sorted(set(self.mapping) - fields)
+        if unknown:
+            raise ValueError(f"mapping names fields {unknown} that {self.record} does not have; it has {sorted(fields)}")
+        required = sorted(n for n, f in self.record_type.model_fields.items() if f.is_required())
+        missing = [n for n in required if n not in self.mapping]
+        if missing:
+            raise ValueError(f"mapping lacks required fields {missing} of {self.record}")
+        return self
+
+    @property
+    def record_type(self) -> type[CanonicalRecord]:
+        return RECORD_TYPES[self.record]
+
+    @property
+    def target_topic(self) -> str:
+        return self.topic or self.record_type.topic
+
+
+def load_config(path: Path) -> ConnectorConfig:
+    """Read and check a connector YAML; relative source paths are relative to the YAML file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"connector file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    try:
+        config = ConnectorConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+    if not config.source.path.is_absolute():
+        config = config.model_copy(
+            update={"source": config.source.model_copy(update={"path": (path.parent / config.source.path).resolve()})}
+        )
+    return config

@@ -1,0 +1,53 @@
+"""What a record type provides: its canonical pydantic model, topic, schema and Avro form."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from carehub.pii import Protector
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The fields every published record carries about where it came from."""
+
+    source_system: str
+    connector: str
+    ingest_time: datetime
+
+
+class CanonicalRecord(BaseModel, abc.ABC):
+    """A validated source record in the hub's canonical form. Subclasses declare fields with
+    validators whose errors name a rule (`PydanticCustomError` type), never the input value."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True, extra="forbid")
+
+    topic: ClassVar[str]
+    schema_path: ClassVar[str]
+
+    source_record_id: str
+    source_version: str | None = None
+    event_time: datetime | None = None
+
+    @abc.abstractmethod
+    def key(self, protector: Protector) -> bytes:
+        """The Kafka key: person key for person-related records, credit code for institutions."""
+
+    @abc.abstractmethod
+    def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
+        """The Avro record, with every resident ID pseudonymised, encrypted and masked."""
+
+    def envelope_fields(self, envelope: Envelope) -> dict[str, Any]:
+        return {
+            "source_system": envelope.source_system,
+            "source_record_id": self.source_record_id,
+            "source_version": self.source_version,
+            "event_time": self.event_time or envelope.ingest_time,
+            "ingest_time": envelope.ingest_time,
+            "connector": envelope.connector,
+        }
