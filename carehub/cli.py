@@ -218,6 +218,9 @@ def demo(persons: Annotated[int, typer.Option(help="elders in the generated regi
         ("elders in the elder dataset", result.elders),
         ("seconds", f"{time.monotonic() - started:.1f}"),
     ]))
+    if c.read == 0:
+        out.print("[yellow]the connector's cursor was already past these rows: nothing new to publish "
+                  "(`make clean` starts the demo afresh)[/]")
     out.print(f"source CSV: {result.generated.path}\nnext: carehub topics · carehub consume run · carehub serve")
 
 

@@ -135,3 +135,23 @@ def test_the_latest_update_of_a_person_wins_whatever_the_arrival_order(hub: Hub,
     hub.reconciler(group=f"g-{uuid.uuid4().hex[:6]}").run(until_idle=True)
     with hub.engine.connect() as conn:
         assert conn.execute(sa.select(elder.c.address, elder.c.source_record_id)).all() == [("新地址", "R2")]
+
+
+def test_undecodable_messages_go_to_the_group_dlq_and_do_not_stall_the_partition(hub: Hub, tmp_path: Path) -> None:
+    generated = generate_persons(tmp_path / "persons.csv", 30, seed=13)
+    connector = hub.connector(example_config(generated.path))
+    with hub.broker.producer() as producer:
+        producer.send(connector.topic, b"not avro at all", key=b"k")
+        producer.flush()
+    stats = connector.run_once()
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    reconciler = hub.reconciler(group=group)
+    reconciled = reconciler.run(until_idle=True)
+    assert reconciled.dead_lettered_by_rule == {"wire.magic_byte": 1}
+    assert reconciled.consumed == stats.published + 1
+    with hub.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(elder)) == generated.distinct_persons
+    (dead,) = drain(hub, reconciler.dead_letter_topic)
+    headers = dict(dead.headers)
+    assert headers["carehub.stage"] == b"decode" and headers["carehub.rule"] == b"wire.magic_byte"
+    assert headers["carehub.source.position"].startswith(connector.topic.encode() + b"/")

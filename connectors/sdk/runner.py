@@ -86,7 +86,7 @@ class ConnectorRunner:
                 first = rejected.problems[0]
                 stats.rejected += 1
                 stats.rejected_by_rule[first.rule] += 1
-                log.warning("rejected %s at %s: %s", self.config.name, row.position, rejected)
+                log.info("rejected %s at %s: %s", self.config.name, row.position, rejected)
                 send_dead_letter(
                     producer,
                     self.dead_letter_topic,
