@@ -27,11 +27,13 @@ class Protector:
     """Pseudonymises, encrypts and masks resident IDs under one hub secret."""
 
     def __init__(self, secret: bytes):
-        self._hmac_key = _derive(secret, b"person-key")
+        self._keyed_hash = hmac.new(_derive(secret, b"person-key"), digestmod=hashlib.sha256)
         self._aead = AESGCM(_derive(secret, b"resident-id"))
 
     def person_key(self, normalised_id: str) -> str:
-        return hmac.new(self._hmac_key, normalised_id.encode(), hashlib.sha256).hexdigest()
+        keyed_hash = self._keyed_hash.copy()
+        keyed_hash.update(normalised_id.encode())
+        return keyed_hash.hexdigest()
 
     def encrypt(self, normalised_id: str) -> bytes:
         return self.encrypt_bytes(normalised_id.encode())

@@ -47,6 +47,7 @@ Optional = BeforeValidator(_blank_is_none)
 class Person(CanonicalRecord):
     topic: ClassVar[str] = "src.registry.person.v1"
     schema_path: ClassVar[str] = "registry/person.avsc"
+    key_field: ClassVar[str] = "person_key"
 
     resident_id: ResidentIdText
     name: Annotated[str, Field(min_length=1, max_length=64)]
@@ -62,9 +63,6 @@ class Person(CanonicalRecord):
                 "birth_date.matches_id", "birth_date differs from the birth date in resident_id"
             )
         return self
-
-    def key(self, protector: Protector) -> bytes:
-        return protector.person_key(self.resident_id).encode()
 
     def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
         return {

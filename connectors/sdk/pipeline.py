@@ -67,7 +67,8 @@ def _problem(error: dict[str, Any]) -> Problem:
 
 
 def protect(record: CanonicalRecord, protector: Protector, envelope: Envelope) -> Publishable:
-    return Publishable(record.key(protector), record.to_avro(protector, envelope))
+    avro = record.to_avro(protector, envelope)
+    return Publishable(avro[record.key_field].encode(), avro)
 
 
 def process(row: SourceRow, config: ConnectorConfig, protector: Protector, envelope: Envelope) -> Publishable:

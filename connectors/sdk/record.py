@@ -29,14 +29,13 @@ class CanonicalRecord(BaseModel, abc.ABC):
 
     topic: ClassVar[str]
     schema_path: ClassVar[str]
+    #: The Avro field whose value is the Kafka key: person key for person-related records,
+    #: credit code for institutions.
+    key_field: ClassVar[str]
 
     source_record_id: str
     source_version: str | None = None
     event_time: datetime | None = None
-
-    @abc.abstractmethod
-    def key(self, protector: Protector) -> bytes:
-        """The Kafka key: person key for person-related records, credit code for institutions."""
 
     @abc.abstractmethod
     def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
