@@ -105,7 +105,9 @@ class Consumer(abc.ABC):
 
     `on_assign` is called with the newly assigned partitions before any record of them is
     returned, so that the caller may `seek` to offsets it stored itself; `on_revoke` is called
-    with partitions taken away, before they are gone."""
+    with partitions taken away, before they are gone, and with all of them on `close`. They run
+    inside `poll` and `close` (on Kafka, on the client's network thread while the caller waits):
+    keep them short, and of this consumer's methods call only `seek` and `assignment` in them."""
 
     group_id: str
 
@@ -146,6 +148,11 @@ class Admin(abc.ABC):
     @abc.abstractmethod
     def list_topics(self) -> dict[str, int]:
         """Topic name -> partition count (internal topics excluded)."""
+
+    @abc.abstractmethod
+    def describe_topic(self, name: str) -> TopicSpec | None:
+        """The topic as the broker has it (retention_ms None: the broker default), or None if
+        there is no such topic."""
 
     @abc.abstractmethod
     def end_offsets(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]: ...
