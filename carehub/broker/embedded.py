@@ -374,7 +374,7 @@ class EmbeddedConsumer(Consumer):
         lost = set(self._positions) - owned_before
         if lost:
             self._revoke(lost)
-        released = set()
+        released = owned_before - target
         if released:
             self._revoke(released)
             with self._log.write() as db:
