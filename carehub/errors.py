@@ -23,7 +23,9 @@ class ServiceUnavailable(CarehubError):
     def __init__(self, service: str, url: str, setting: str, cause: BaseException | None = None):
         self.service, self.url, self.setting = service, url, setting
         first_line = str(getattr(cause, "orig", None) or cause).strip().splitlines()[:1] if cause else []
-        reason = f" ({type(cause).__name__}: {first_line[0]})" if first_line else ""
+        name = type(cause).__name__
+        text = first_line[0].removeprefix(f"{name}: ") if first_line else ""
+        reason = f" ({name}: {text})" if text else f" ({name})" if cause else ""
         super().__init__(
             f"cannot reach {service} at {url}{reason}; check that it is running, "
             f"or set {setting} to the right address"
