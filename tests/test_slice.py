@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import time
 import uuid
 from pathlib import Path
 
@@ -155,3 +156,23 @@ def test_undecodable_messages_go_to_the_group_dlq_and_do_not_stall_the_partition
     headers = dict(dead.headers)
     assert headers["carehub.stage"] == b"decode" and headers["carehub.rule"] == b"wire.magic_byte"
     assert headers["carehub.source.position"].startswith(connector.topic.encode() + b"/")
+
+
+def test_a_running_connector_waits_for_its_source_file_and_then_publishes_it(hub: Hub, tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "later.csv"
+    config = example_config(path).model_copy(update={"poll_interval_s": 0.2})
+    stop, result = threading.Event(), {}
+    worker = threading.Thread(target=lambda: result.update(stats=hub.connector(config).run_forever(stop)))
+    worker.start()
+    try:
+        generated = generate_persons(tmp_path / "staged.csv", 20, seed=17)
+        generated.path.rename(path)
+        deadline = time.monotonic() + 30
+        while not drain(hub, f"{hub.settings.topic_prefix}src.registry.person.v1") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert result["stats"].read == generated.rows

@@ -15,6 +15,10 @@ from connectors.sdk.config import CsvSource
 _SNIFF_BYTES = 1 << 20
 
 
+class SourceNotReady(ConfigError):
+    """The source file is not there (yet); a continuous connector waits for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceRow:
     position: str  # where a person finds the row again, e.g. "persons.csv:42"
@@ -50,7 +54,7 @@ def read_batches(source: CsvSource, cursor: dict | None, batch_size: int) -> Ite
     """Rows after the cursor, `batch_size` at a time. The cursor is the file's content hash and
     the number of data rows already published; a file with new content starts from row 0."""
     if not source.path.exists():
-        raise ConfigError(f"source file {source.path} does not exist; check source.path in the connector YAML")
+        raise SourceNotReady(f"source file {source.path} does not exist; check source.path in the connector YAML")
     digest = file_digest(source.path)
     done = cursor["rows"] if cursor and cursor.get("sha256") == digest else 0
     encoding = detect_encoding(source.path) if source.encoding == "auto" else source.encoding

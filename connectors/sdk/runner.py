@@ -17,7 +17,7 @@ from carehub.dlq import DeadLetter, send_dead_letter
 from carehub.pii import Protector
 from carehub.topics import catalog_topic, dead_letter_topic
 from connectors.sdk.config import ConnectorConfig
-from connectors.sdk.csv_source import read_batches
+from connectors.sdk.csv_source import SourceNotReady, read_batches
 from connectors.sdk.cursor import load_cursor, save_cursor
 from connectors.sdk.pipeline import Rejected, masked_row, process
 from connectors.sdk.record import Envelope
@@ -70,7 +70,10 @@ class ConnectorRunner:
     def run_forever(self, stop: threading.Event, on_batch=None) -> RunStats:  # noqa: ANN001
         stats = RunStats()
         while not stop.is_set():
-            stats.add(self.run_once(on_batch))
+            try:
+                stats.add(self.run_once(on_batch))
+            except SourceNotReady as waiting:
+                log.warning("%s; polling again in %g s", waiting, self.config.poll_interval_s)
             stop.wait(self.config.poll_interval_s)
         return stats
 
