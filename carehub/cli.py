@@ -108,10 +108,8 @@ def connect_check(
     from connectors.sdk.csv_source import read_batches
     from connectors.sdk.pipeline import Rejected, process
     from connectors.sdk.record import Envelope
-    from carehub.pii import Protector
-
     config = load_config(file)
-    protector = Protector(Settings().secret)
+    protector = _hub().protector
     envelope = Envelope(config.source_system, config.name, datetime.now(UTC))
     batch = next(read_batches(config.source, None, sample), None)
     table = Table(title=f"{config.name}: first {sample} rows of {config.source.path.name} as {config.record}")

@@ -3,8 +3,8 @@ database transaction, so a restart resumes exactly where the datasets are."""
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 import threading
 import time
 from collections import Counter, defaultdict
@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
 from carehub.avro import AvroCodec, UndecodableMessage
-from carehub.broker.base import Broker, Consumer, ConsumerOptions, Message, TopicPartition
-from carehub.connectivity import call_with_backoff
+from carehub.broker.base import Admin, Broker, Consumer, ConsumerOptions, Message, TopicPartition
+from carehub.db.engine import with_database_retry
 from carehub.dlq import DeadLetter, send_dead_letter
 from carehub.pii import Protector
 from carehub.topics import catalog_topic, dead_letter_topic
@@ -44,10 +43,6 @@ class ReconcileStats:
     dead_lettered_by_rule: Counter = field(default_factory=Counter)
 
 
-def _transient_db_error(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError))
-
-
 class Reconciler:
     """One member of a reconciler group."""
 
@@ -69,11 +64,10 @@ class Reconciler:
         self._broker, self._codec, self._engine, self._protector = broker, codec, engine, protector
         self.group, self._batch_size, self._retry_seconds, self._options = group, batch_size, retry_seconds, options
         self._consumer: Consumer | None = None
-        self.dead_letter_topic = dead_letter_topic(group).spec(topic_prefix).name
+        dead_letters = dead_letter_topic(group).spec(topic_prefix)
+        self.dead_letter_topic = dead_letters.name
         with broker.admin() as admin:
-            admin.create_topics(
-                [catalog_topic(h.topic).spec(topic_prefix) for h in handlers] + [dead_letter_topic(group).spec(topic_prefix)]
-            )
+            admin.create_topics([catalog_topic(h.topic).spec(topic_prefix) for h in handlers] + [dead_letters])
 
     def _resume_from_database(self, assigned: set[TopicPartition]) -> None:
         """Seek newly assigned partitions to the offsets stored with the datasets (0 if none)."""
@@ -94,7 +88,7 @@ class Reconciler:
         stats = ReconcileStats()
         options = dataclasses.replace(self._options, on_assign=self._resume_from_database)
         with self._broker.consumer(self.group, sorted(self._handlers), options) as consumer, \
-                self._broker.producer() as dlq:
+                self._broker.producer() as dlq, self._broker.admin() as admin:
             self._consumer = consumer
             started = time.monotonic()
             while not stop.is_set():
@@ -103,17 +97,16 @@ class Reconciler:
                     self._apply_batch(consumer, dlq, messages, stats)
                     if on_batch:
                         on_batch(stats)
-                elif until_idle and self._idle(consumer, started):
+                elif until_idle and self._idle(consumer, admin, started):
                     break
         return stats
 
-    def _idle(self, consumer: Consumer, started: float) -> bool:
+    def _idle(self, consumer: Consumer, admin: Admin, started: float) -> bool:
         """True once this member has partitions and has read each to its end."""
         assigned = consumer.assignment()
         if not assigned:
             return time.monotonic() - started > max(30.0, self._options.session_timeout_ms / 500)
-        with self._broker.admin() as admin:
-            ends = admin.end_offsets(sorted(assigned))
+        ends = admin.end_offsets(sorted(assigned))
         return all(consumer.position(tp) >= ends[tp] for tp in assigned)
 
     def _apply_batch(self, consumer: Consumer, dlq, messages: list[Message], stats: ReconcileStats) -> None:  # noqa: ANN001
@@ -135,10 +128,7 @@ class Reconciler:
                 store_offsets(conn, self.group, next_offsets)
             return applied
 
-        stats.applied += call_with_backoff(
-            commit_to_database, service="the database", url=self._engine.url.render_as_string(hide_password=True),
-            setting="CAREHUB_DATABASE_URL", transient=_transient_db_error, budget_s=self._retry_seconds,
-        )
+        stats.applied += with_database_retry(self._engine, commit_to_database, retry_seconds=self._retry_seconds)
         stats.consumed += len(messages)
         try:  # the database holds the truth; the broker's copy only serves lag monitoring
             consumer.commit(next_offsets)

@@ -1,19 +1,40 @@
-"""Open the hub database with retries and bring its schema to the newest migration."""
+"""Open the hub database, retry work while it is unreachable, and migrate its schema."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
+from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from carehub.connectivity import call_with_backoff
 from carehub.errors import ConfigError
 
 SETTING = "CAREHUB_DATABASE_URL"
+T = TypeVar("T")
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A lost or refused connection: worth waiting for, unlike a constraint or SQL error."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def with_database_retry(engine: sa.Engine, work: Callable[[], T], *, retry_seconds: float) -> T:
+    """Run `work` (one whole transaction), retrying it while the database is unreachable."""
+    return call_with_backoff(
+        work,
+        service="the database",
+        url=engine.url.render_as_string(hide_password=True),
+        setting=SETTING,
+        transient=_unreachable,
+        budget_s=retry_seconds,
+    )
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connection
@@ -30,8 +51,6 @@ def open_database(url: str, *, retry_seconds: float = 30.0, migrate: bool = True
     try:
         parsed = sa.engine.make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database:
-            from pathlib import Path
-
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
@@ -46,14 +65,7 @@ def open_database(url: str, *, retry_seconds: float = 30.0, migrate: bool = True
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
-    call_with_backoff(
-        ping,
-        service="the database",
-        url=parsed.render_as_string(hide_password=True),
-        setting=SETTING,
-        transient=lambda exc: isinstance(exc, OperationalError),
-        budget_s=retry_seconds,
-    )
+    with_database_retry(engine, ping, retry_seconds=retry_seconds)
     if migrate:
         upgrade(engine)
     return engine
