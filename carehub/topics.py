@@ -29,13 +29,44 @@ class CatalogTopic:
 
 
 PERSON_KEY = "person_key: HMAC-SHA256 of the normalised resident ID (hex)"
+CREDIT_CODE_KEY = "credit_code: the provider's unified social credit code (GB 32100-2015)"
+#: Institution-keyed topics share this count so that one provider's records share a partition number.
+INSTITUTION_PARTITIONS = 3
+
+
+def _source(name: str, key: str, schema: str, description: str) -> CatalogTopic:
+    """A source topic: kept forever, because datasets are a function of every source record."""
+    partitions = PERSON_PARTITIONS if key == PERSON_KEY else INSTITUTION_PARTITIONS
+    return CatalogTopic(name, key, schema, partitions, compact=False, retention_ms=-1, description=description)
+
 
 CATALOG: tuple[CatalogTopic, ...] = (
-    CatalogTopic(
-        "src.registry.person.v1", PERSON_KEY, "registry/person.avsc", PERSON_PARTITIONS,
-        compact=False, retention_ms=-1,
-        description="Persons from the population registry (人口基础信息库): identity, household registration, address.",
-    ),
+    _source("src.registry.person.v1", PERSON_KEY, "registry/person.avsc",
+            "Persons from the population registry (人口基础信息库): identity, household registration, address."),
+    _source("src.registry.death.v1", PERSON_KEY, "registry/death.avsc",
+            "Death registrations (死亡登记): date, place and division of death, certificate number."),
+    _source("src.registry.household_move.v1", PERSON_KEY, "registry/household_move.avsc",
+            "Household-registration moves (户籍迁移): from and to division, move date."),
+    _source("src.health.checkup.v1", PERSON_KEY, "health/checkup.avsc",
+            "Annual health checks of residents 65+ (老年人健康管理): lifestyle, exam, labs, guidance, self-care score."),
+    _source("src.health.family_doctor_contract.v1", PERSON_KEY, "health/family_doctor_contract.avsc",
+            "Family-doctor contracts (家庭医生签约): team, doctor, period, service package."),
+    _source("src.civil_affairs.enrolment.v1", PERSON_KEY, "civil_affairs/enrolment.avsc",
+            "Enrolments in items of the national basic elderly-care service list, with target group."),
+    _source("src.civil_affairs.capability_assessment.v1", PERSON_KEY, "civil_affairs/capability_assessment.avsc",
+            "Capability assessments (老年人能力评估): scale, dimension scores, total, level and adjustments."),
+    _source("src.civil_affairs.subsidy_payment.v1", PERSON_KEY, "civil_affairs/subsidy_payment.avsc",
+            "Subsidy payments (补贴发放): type, amount, period and paying division."),
+    _source("src.civil_affairs.service_record.v1", PERSON_KEY, "civil_affairs/service_record.avsc",
+            "Care services delivered (服务记录): item, provider, caregiver, date, start time and duration."),
+    _source("src.civil_affairs.practitioner.v1", PERSON_KEY, "civil_affairs/practitioner.avsc",
+            "Caregivers (养老从业人员): skill level, certificate, employer, employment period, credit events."),
+    _source("src.civil_affairs.institution.v1", CREDIT_CODE_KEY, "civil_affairs/institution.avsc",
+            "Care providers (养老服务机构): type, division, location, beds, residents, grade, services offered."),
+    _source("src.civil_affairs.inspection.v1", CREDIT_CODE_KEY, "civil_affairs/inspection.avsc",
+            "Inspections of providers (监督检查): quality score, safety findings, rectification due and done."),
+    _source("src.civil_affairs.provider_registration.v1", CREDIT_CODE_KEY, "civil_affairs/provider_registration.avsc",
+            "Provider registrations (主体登记) in the social-organisation, enterprise-credit or public-institution register."),
 )
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from carehub.api import create_app
 from carehub.hub import Hub
 from carehub.settings import Settings
+from carehub.topics import CATALOG
 from tests.test_cli import run
 
 
@@ -23,7 +24,7 @@ def test_health_readiness_and_registered_schemas_are_served(tmp_path: Path) -> N
     ready = client.get("/readyz")
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
     assert ready.status_code == 200
-    assert client.get("/subjects").json() == ["src.registry.person.v1-value"]
+    assert client.get("/subjects").json() == sorted(f"{t.name}-value" for t in CATALOG if t.schema)
     latest = client.get("/subjects/src.registry.person.v1-value/versions/latest").json()
     assert latest["version"] == 1 and '"person_key"' in latest["schema"]
 

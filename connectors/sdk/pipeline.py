@@ -15,17 +15,10 @@ from carehub.identifiers.resident_id import mask
 from carehub.pii import Protector
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.csv_source import SourceRow
-from connectors.sdk.record import CanonicalRecord, Envelope
+from connectors.sdk.record import CanonicalRecord, Envelope, Problem
 
 #: Anything that looks like a resident ID (15 or 18 characters) is masked in rejected rows.
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9０-９]{14}[0-9０-９]([0-9０-９]{2}[0-9０-９Xx])?(?![0-9])")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    field: str
-    rule: str
-    message: str
 
 
 class Rejected(Exception):

@@ -13,6 +13,16 @@ from carehub.pii import Protector
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """A named rule a record broke (a rejection) or questions (a warning); the message never
+    contains the value."""
+
+    field: str
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """The fields every published record carries about where it came from."""
 
