@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import signal
 import sys
 import threading
 import time
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -102,17 +105,14 @@ def connect_check(
     sample: Annotated[int, typer.Option(help="how many mapped records to show")] = 5,
 ) -> None:
     """Check a connector's YAML and source, and show mapped records without publishing."""
-    from datetime import UTC, datetime
-
     from connectors.sdk.config import load_config
-    from connectors.sdk.csv_source import read_batches
     from connectors.sdk.pipeline import Rejected, process
     from connectors.sdk.record import Envelope
     config = load_config(file)
     protector = _hub().protector
     envelope = Envelope(config.source_system, config.name, datetime.now(UTC))
-    batch = next(read_batches(config.source, None, sample), None)
-    table = Table(title=f"{config.name}: first {sample} rows of {config.source.path.name} as {config.record}")
+    batch = next(config.source.open().batches(None, sample), None)
+    table = Table(title=f"{config.name}: first {sample} source rows as {config.record}")
     table.add_column("position")
     table.add_column("result")
     for row in batch.rows if batch else []:
@@ -124,6 +124,51 @@ def connect_check(
             table.add_row(row.position, f"[red]rejected at {rejected.stage}: {rejected}[/]")
     out.print(table)
     out.print(f"[green]{file}: configuration valid; source readable[/]")
+
+
+@connect_app.command("report")
+def connect_report(
+    since: Annotated[datetime | None, typer.Option(help="from this time, UTC (e.g. 2026-11-01 or 2026-11-01T08:00)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="up to this time, UTC, exclusive")] = None,
+    connector: Annotated[str | None, typer.Option(help="only this connector")] = None,
+    worst: Annotated[int, typer.Option(help="how many offending source positions to list")] = 10,
+    output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """Collection quality per connector: read, published, rejected by rule, field completeness and
+    the worst source positions: the report to send to a source system's owner."""
+    from connectors.sdk.quality import quality_report
+
+    since, until = (t.replace(tzinfo=t.tzinfo or UTC) if t else None for t in (since, until))
+    with _hub().engine.connect() as conn:
+        report = quality_report(conn, since, until, connector, worst)
+    if output == "json":
+        out.print_json(json.dumps([asdict(q) for q in report], ensure_ascii=False))
+    elif output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["connector", "measure", "name", "value"])
+        for q in report:
+            writer.writerows([(q.connector, "count", n, v) for n, v in (("read", q.read), ("published", q.published), ("rejected", q.rejected))])
+            writer.writerows((q.connector, "rejected_by_rule", rule, n) for rule, n in q.rejects_by_rule.items())
+            writer.writerows((q.connector, "completeness", f, share) for f, share in q.completeness.items())
+            writer.writerows((q.connector, "worst_position", r.position, f"{r.rule} ({r.problems} problems)") for r in q.worst_positions)
+    elif output == "table":
+        if not report:
+            out.print("no connector batches recorded in that range")
+        for q in report:
+            out.print(_counts_table(f"connector {q.connector}", [
+                ("read", q.read), ("published", q.published), ("rejected", q.rejected), *_rejects(q.rejects_by_rule),
+            ]))
+            fields = Table("field", "filled", title="field completeness", title_justify="left")
+            for name, share in q.completeness.items():
+                fields.add_row(name, f"[{'red' if share < 0.9 else 'green'}]{share:.1%}[/]")
+            out.print(fields)
+            if q.worst_positions:
+                worst_table = Table("position", "rule", "field", "problems", title="worst rows", title_justify="left")
+                for r in q.worst_positions:
+                    worst_table.add_row(r.position, r.rule, r.field, str(r.problems))
+                out.print(worst_table)
+    else:
+        raise typer.BadParameter("use table, json or csv", param_hint="--format")
 
 
 @consume_app.command("run")
@@ -165,8 +210,6 @@ def schemas_register() -> None:
 @app.command("topics")
 def topics(as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False) -> None:
     """The topic catalog: each topic's key, schema, partitions, retention and purpose."""
-    from dataclasses import asdict
-
     from carehub.topics import CATALOG
 
     if as_json:

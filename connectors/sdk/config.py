@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from carehub.errors import ConfigError
 from connectors.records import RECORD_TYPES
+from connectors.sdk.csv_source import CsvSource
 from connectors.sdk.record import CanonicalRecord
+from connectors.sdk.sources.file_drop import FileDropSource
+from connectors.sdk.sources.http import HttpSource
+from connectors.sdk.sources.sql import SqlSource
 
-
-class CsvSource(BaseModel):
-    """A CSV file with a header row; UTF-8 or GBK/GB18030, detected when `encoding: auto`."""
-
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["csv"]
-    path: Path
-    encoding: str = "auto"
-    delimiter: str = ","
+#: Every source adapter's settings, told apart by `kind`.
+SourceConfig = Annotated[CsvSource | SqlSource | FileDropSource | HttpSource, Field(discriminator="kind")]
 
 
 class ConnectorConfig(BaseModel):
@@ -31,7 +30,7 @@ class ConnectorConfig(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,100}$")]
     record: str
     source_system: str
-    source: CsvSource
+    source: SourceConfig
     mapping: dict[str, str] = Field(description="canonical field: source column")
     values: dict[str, dict[str, str]] = Field(default_factory=dict, description="code tables")
     batch_size: Annotated[int, Field(gt=0, le=100_000)] = 2000
@@ -66,8 +65,9 @@ class ConnectorConfig(BaseModel):
         return self.topic or self.record_type.topic
 
 
-def load_config(path: Path) -> ConnectorConfig:
-    """Read and check a connector YAML; relative source paths are relative to the YAML file."""
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> ConnectorConfig:
+    """Read and check a connector YAML; relative source paths are relative to the YAML file, and
+    secrets the YAML names by environment variable are read here, once, from `environ`."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -79,8 +79,8 @@ def load_config(path: Path) -> ConnectorConfig:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
-    if not config.source.path.is_absolute():
-        config = config.model_copy(
-            update={"source": config.source.model_copy(update={"path": (path.parent / config.source.path).resolve()})}
-        )
-    return config
+    try:
+        source = config.source.resolved(path.parent.resolve(), os.environ if environ is None else environ)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return config.model_copy(update={"source": source})

@@ -1,34 +1,44 @@
-"""Read a CSV file in batches from a row cursor, with UTF-8 or GB18030 detected, memory bounded."""
+"""The `csv` source: one CSV file read in batches from a row cursor, UTF-8 or GB18030 detected."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Literal, Self
 
-from carehub.errors import ConfigError
-from connectors.sdk.config import CsvSource
+from connectors.sdk.sources.base import Batch, Source, SourceNotReady, SourceRow, SourceSettings
 
 _SNIFF_BYTES = 1 << 20
 
-
-class SourceNotReady(ConfigError):
-    """The source file is not there (yet); a continuous connector waits for it."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    position: str  # where a person finds the row again, e.g. "persons.csv:42"
-    values: dict[str, str | None]
+# The default limit (128 KiB) rejects long free-text cells that real exports carry; a bound stays
+# so that an unclosed quote cannot swallow the rest of a large file into one value.
+csv.field_size_limit(32 << 20)
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    rows: list[SourceRow]
-    cursor: dict  # the cursor to store once every row of the batch is acknowledged
+class CsvSource(SourceSettings):
+    """A CSV file with a header row; UTF-8 or GBK/GB18030, detected when `encoding: auto`."""
+
+    kind: Literal["csv"]
+    path: Path
+    encoding: str = "auto"
+    delimiter: str = ","
+
+    def resolved(self, base: Path, environ: Mapping[str, str]) -> Self:
+        return self if self.path.is_absolute() else self.model_copy(update={"path": (base / self.path).resolve()})
+
+    def open(self) -> Source:
+        return CsvFileSource(self)
+
+
+class CsvFileSource(Source):
+    def __init__(self, settings: CsvSource):
+        self.settings = settings
+
+    def batches(self, cursor: dict | None, batch_size: int) -> Iterator[Batch]:
+        return read_batches(self.settings, cursor, batch_size)
 
 
 def detect_encoding(path: Path) -> str:
@@ -50,6 +60,14 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[dict[str, str | None]]:
+    """Data rows as column: value; a short row lacks its last columns (None), extra cells are dropped."""
+    with path.open(encoding=encoding, newline="", errors="strict") as f:
+        for row in csv.DictReader(f, delimiter=delimiter, restkey="__extra__"):
+            row.pop("__extra__", None)
+            yield row
+
+
 def read_batches(source: CsvSource, cursor: dict | None, batch_size: int) -> Iterator[Batch]:
     """Rows after the cursor, `batch_size` at a time. The cursor is the file's content hash and
     the number of data rows already published; a file with new content starts from row 0."""
@@ -58,17 +76,14 @@ def read_batches(source: CsvSource, cursor: dict | None, batch_size: int) -> Ite
     digest = file_digest(source.path)
     done = cursor["rows"] if cursor and cursor.get("sha256") == digest else 0
     encoding = detect_encoding(source.path) if source.encoding == "auto" else source.encoding
-    with source.path.open(encoding=encoding, newline="", errors="strict") as f:
-        reader = csv.DictReader(f, delimiter=source.delimiter, restkey="__extra__")
-        rows: list[SourceRow] = []
-        number = 0
-        for number, row in enumerate(reader, start=1):
-            if number <= done:
-                continue
-            row.pop("__extra__", None)
-            rows.append(SourceRow(f"{source.path.name}:{number + 1}", row))
-            if len(rows) == batch_size:
-                yield Batch(rows, {"sha256": digest, "rows": number})
-                rows = []
-        if rows:
+    rows: list[SourceRow] = []
+    number = 0
+    for number, row in enumerate(csv_rows(source.path, encoding, source.delimiter), start=1):
+        if number <= done:
+            continue
+        rows.append(SourceRow(f"{source.path.name}:{number + 1}", row))
+        if len(rows) == batch_size:
             yield Batch(rows, {"sha256": digest, "rows": number})
+            rows = []
+    if rows:
+        yield Batch(rows, {"sha256": digest, "rows": number})

@@ -17,22 +17,27 @@ from carehub.dlq import DeadLetter, send_dead_letter
 from carehub.pii import Protector
 from carehub.topics import catalog_topic, dead_letter_topic
 from connectors.sdk.config import ConnectorConfig
-from connectors.sdk.csv_source import SourceNotReady, read_batches
 from connectors.sdk.cursor import load_cursor, save_cursor
-from connectors.sdk.pipeline import Rejected, masked_row, process
+from connectors.sdk.pipeline import Rejected, map_row, masked_row, protect, validate
+from connectors.sdk.quality import BatchQuality, RejectedRow, record_batch
 from connectors.sdk.record import Envelope
+from connectors.sdk.sources import SourceNotReady
 
 log = logging.getLogger("carehub.connect")
 
 
 @dataclass
 class RunStats:
+    """What a run did, summed over its batches."""
+
     read: int = 0
     published: int = 0
     rejected: int = 0
     rejected_by_rule: Counter = field(default_factory=Counter)
 
-    def add(self, other: RunStats) -> None:
+    def add(self, other: RunStats | BatchQuality) -> None:
+        if isinstance(other, BatchQuality):
+            other = RunStats(other.read, other.published, len(other.rejects), Counter(r.rule for r in other.rejects))
         self.read += other.read
         self.published += other.published
         self.rejected += other.rejected
@@ -52,17 +57,22 @@ class ConnectorRunner:
             admin.create_topics([target, dead_letters])
         self.topic, self.dead_letter_topic = target.name, dead_letters.name
         self._encode = codec.encoder(target.name, load_schema(config.record_type.schema_path))
+        self._source = config.source.open()
+        self._fields = sorted(config.mapping)
 
     def run_once(self, on_batch=None) -> RunStats:  # noqa: ANN001 - progress callback
         """Publish every row the source has past the cursor; return what happened."""
         stats = RunStats()
         cursor = load_cursor(self._engine, self.config.name)
         with self._broker.producer() as producer:
-            for batch in read_batches(self.config.source, cursor, self.config.batch_size):
-                batch_stats = self._publish(producer, batch.rows)
+            for batch in self._source.batches(cursor, self.config.batch_size):
+                quality = self._publish(producer, batch.rows)
                 producer.flush()  # the broker has every record of the batch: only now move on
-                save_cursor(self._engine, self.config.name, batch.cursor)
-                stats.add(batch_stats)
+                with self._engine.begin() as conn:
+                    save_cursor(conn, self.config.name, batch.cursor)
+                    record_batch(conn, self.config.name, datetime.now(UTC), quality, self._fields)
+                self._source.finish(batch)
+                stats.add(quality)
                 if on_batch:
                     on_batch(stats)
         return stats
@@ -77,18 +87,19 @@ class ConnectorRunner:
             stop.wait(self.config.poll_interval_s)
         return stats
 
-    def _publish(self, producer, rows) -> RunStats:  # noqa: ANN001
-        stats = RunStats(read=len(rows))
+    def _publish(self, producer, rows) -> BatchQuality:  # noqa: ANN001
+        quality = BatchQuality()
         envelope = Envelope(self.config.source_system, self.config.name, datetime.now(UTC))
         for row in rows:
+            mapped = map_row(row, self.config)
+            quality.saw(mapped)
             try:
-                out = process(row, self.config, self._protector, envelope)
+                out = protect(validate(mapped, self.config.record_type), self._protector, envelope)
                 producer.send(self.topic, self._encode(out.record), key=out.key)
-                stats.published += 1
+                quality.published += 1
             except Rejected as rejected:
                 first = rejected.problems[0]
-                stats.rejected += 1
-                stats.rejected_by_rule[first.rule] += 1
+                quality.rejects.append(RejectedRow(row.position, first.rule, first.field, len(rejected.problems)))
                 log.info("rejected %s at %s: %s", self.config.name, row.position, rejected)
                 send_dead_letter(
                     producer,
@@ -100,4 +111,4 @@ class ConnectorRunner:
                     ),
                     self._protector,
                 )
-        return stats
+        return quality
