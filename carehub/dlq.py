@@ -15,6 +15,16 @@ from carehub.broker.base import Headers, Producer
 from carehub.pii import Protector
 
 HEADER_PREFIX = "carehub."
+#: Kafka refuses messages over 1 MB by default; a dead letter must always fit, so a shown value
+#: is cut to SHOWN_CHARS and an original over ORIGINAL_BYTES is not kept (the source still has it).
+SHOWN_CHARS = 2000
+ORIGINAL_BYTES = 256 * 1024
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]}… ({len(value)} characters)"
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,7 @@ class DeadLetter:
         return tuple((HEADER_PREFIX + k, v.encode()) for k, v in values.items())
 
     def value(self, protector: Protector) -> bytes:
+        keep_original = self.original is not None and len(self.original) <= ORIGINAL_BYTES
         body = {
             "origin": self.origin,
             "position": self.position,
@@ -50,10 +61,9 @@ class DeadLetter:
             "field": self.field,
             "rule": self.rule,
             "message": self.message,
-            "record": self.shown,
-            "original_encrypted": (
-                base64.b64encode(protector.encrypt_bytes(self.original)).decode() if self.original is not None else None
-            ),
+            "record": {k: _shortened(v) for k, v in self.shown.items()} if self.shown is not None else None,
+            "original_encrypted": base64.b64encode(protector.encrypt_bytes(self.original)).decode() if keep_original else None,
+            "original_bytes": len(self.original) if self.original is not None else None,
         }
         return json.dumps(body, ensure_ascii=False, default=str).encode()
 

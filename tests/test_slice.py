@@ -176,3 +176,19 @@ def test_a_running_connector_waits_for_its_source_file_and_then_publishes_it(hub
         stop.set()
         worker.join(timeout=30)
     assert result["stats"].read == generated.rows
+
+
+def test_a_row_with_a_megabyte_cell_is_dead_lettered_and_the_run_goes_on(hub: Hub, tmp_path: Path) -> None:
+    generated = generate_persons(tmp_path / "persons.csv", 20, seed=19)
+    rows = list(csv.reader(generated.path.open(encoding="utf-8")))
+    rows[3][6] = "=CMD('calc')'; DROP TABLE elder; --" + "长" * 1_000_000  # formula- and SQL-like, 1 M characters
+    with generated.path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    connector = hub.connector(example_config(generated.path))
+    stats = connector.run_once()
+    assert stats.rejected_by_rule["string_too_long"] == 1
+    assert stats.published == generated.rows - stats.rejected
+    (dead,) = [m for m in drain(hub, connector.dead_letter_topic) if dict(m.headers)["carehub.rule"] == b"string_too_long"]
+    body = json.loads(dead.value)
+    assert body["record"]["住址"].startswith("=CMD('calc')'; DROP TABLE elder;")
+    assert body["original_encrypted"] is None and body["original_bytes"] > 3_000_000
