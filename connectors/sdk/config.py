@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from carehub.errors import ConfigError
 from connectors.records import RECORD_TYPES
-from connectors.sdk.csv_source import CsvSource
+from connectors.sdk.sources.csv_file import CsvSource
 from connectors.sdk.record import CanonicalRecord
 from connectors.sdk.sources.file_drop import FileDropSource
 from connectors.sdk.sources.http import HttpSource

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from carehub.identifiers.resident_id import mask
 from carehub.pii import Protector
 from connectors.sdk.config import ConnectorConfig
-from connectors.sdk.csv_source import SourceRow
+from connectors.sdk.sources import SourceRow
 from connectors.sdk.record import CanonicalRecord, Envelope, Problem
 
 #: Anything that looks like a resident ID (15 or 18 characters) is masked in rejected rows.

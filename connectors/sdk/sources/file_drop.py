@@ -22,7 +22,7 @@ from typing import Any, Literal, Self
 import openpyxl
 from pydantic import Field, field_validator
 
-from connectors.sdk.csv_source import csv_rows, detect_encoding, file_digest
+from connectors.sdk.sources.csv_file import csv_rows, detect_encoding, file_digest
 from connectors.sdk.sources.base import Batch, Source, SourceNotReady, SourceRow, SourceSettings
 
 log = logging.getLogger("carehub.connect.file_drop")
