@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -236,44 +237,74 @@ def serve(
 
 
 @app.command("demo")
-def demo(persons: Annotated[int, typer.Option(help="elders in the generated registry export")] = 2000) -> None:
-    """Generate a registry export, publish it, reconcile it into the elder dataset, and report."""
+def demo(
+    persons: Annotated[int, typer.Option(help="elders in the generated pilot region")] = 5000,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same region (on the same day)")] = 2024,
+) -> None:
+    """Generate a pilot region as a registry database, civil-affairs exports and a health API, run
+    every example connector against them, reconcile, and report what was published and planted."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
     from carehub.demo.run import run_demo
 
     hub = _hub()
     err.print(f"carehub demo: broker {hub.settings.broker_url}, database {hub.settings.database}")
     started = time.monotonic()
-    result = run_demo(
-        hub, persons,
-        on_connect=lambda s: err.print(f"[dim]connector: {s.read} read, {s.published} published, {s.rejected} rejected[/]"),
-        on_consume=lambda s: err.print(f"[dim]reconciler: {s.consumed} consumed[/]"),
-    )
-    c = result.connect
-    out.print(_counts_table("carehub demo", [
-        ("generated rows", result.generated.rows),
-        ("  with a planted bad checksum", result.generated.bad_checksums),
-        ("published → src.registry.person.v1", c.published),
-        ("rejected → dlq.registry-person-csv", c.rejected),
-        *_rejects(c.rejected_by_rule),
-        ("reconciled records", result.consume.consumed),
-        ("elders in the elder dataset", result.elders),
+    tasks: dict[str, TaskID] = {}
+    with Progress(TextColumn("{task.description:<36}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[status]}"), console=err) as progress:
+        result = run_demo(
+            hub, persons, seed,
+            on_start=lambda name, rows: tasks.setdefault(name, progress.add_task(name, total=rows, status="")),
+            on_batch=lambda name, s: progress.update(tasks[name], completed=s.read,
+                                                     status=f"{s.published} published, {s.rejected} rejected"),
+            on_consume=lambda s: err.print(f"[dim]reconciler: {s.consumed} consumed[/]"),
+        )
+    connectors = Table(title=f"carehub demo: {persons} elders, seed {seed}", title_justify="left", box=box.SIMPLE_HEAD)
+    rejections = Table("connector", "rejected by rule", "rows", title="rejections (→ dlq.<connector>)",
+                       title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("connector", "source", "read", "published", "rejected"):
+        connectors.add_column(column, no_wrap=True, min_width=len(column), justify="left" if column in ("connector", "source") else "right")
+    for run in result.connectors:
+        connectors.add_row(run.name, run.kind, str(run.stats.read), str(run.stats.published), str(run.stats.rejected))
+        for rule, n in run.stats.rejected_by_rule.most_common():
+            rejections.add_row(run.name, rule, str(n))
+    out.print(connectors, rejections)
+    manifest = result.generated.manifest
+    planted = Table("risk pattern", "base", "rate", "planted", title="planted risk patterns (manifest.json)", title_justify="left")
+    for name, p in manifest["patterns"].items():
+        planted.add_row(name, str(p["base"]), f"{p['rate']:.0%}", str(p["planted"]))
+    out.print(planted)
+    out.print(_counts_table("reconciled", [
+        ("records consumed", result.consume.consumed), ("elders in the elder dataset", result.elders),
         ("seconds", f"{time.monotonic() - started:.1f}"),
     ]))
-    if c.read == 0:
-        out.print("[yellow]the connector's cursor was already past these rows: nothing new to publish "
-                  "(`make clean` starts the demo afresh)[/]")
-    out.print(f"source CSV: {result.generated.path}\nnext: carehub topics · carehub consume run · carehub serve")
+    out.print(f"sources and manifest: {result.generated.folder} (regenerated on every run; the demo connectors' "
+              "cursors are reset, so each run reads the whole region again)\n"
+              "next: carehub topics · carehub connect report · carehub serve")
 
 
 @app.command("bench")
 def bench(
-    persons: Annotated[int, typer.Option(help="registry persons to publish and reconcile")] = 100_000,
+    persons: Annotated[int, typer.Option(help="registry persons to generate, publish and reconcile")] = 100_000,
+    kafka: Annotated[str | None, typer.Option(
+        help="also time the connector on embedded and on this Kafka, e.g. kafka://127.0.0.1:9092",
+        metavar="KAFKA_URL",
+    )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Measure the slice on the configured broker and database: connector and reconciler records/s."""
-    from carehub.bench import run_bench
+    """Measure the slice on the configured broker (CAREHUB_BROKER) and database: connector and reconciler records/s.
 
-    result = run_bench(_hub(), persons, progress=lambda text: err.print(f"[dim]{text}[/]"))
+    The connector figure covers the whole path of a CSV row (map, validate, protect PII, Avro, publish, broker acknowledgement, cursor); the reconciler figure reads the configured broker's topic into the elder dataset. With --kafka the connector also runs on embedded and on that Kafka, so one command compares both transports:
+
+        carehub bench --persons 100000 --kafka kafka://127.0.0.1:9092
+    """
+    from carehub.bench import run_bench
+    from carehub.broker.url import KafkaURL, parse_broker_url
+
+    if kafka is not None and not isinstance(parse_broker_url(kafka, "--kafka"), KafkaURL):
+        raise typer.BadParameter(f"{kafka!r} is not a kafka:// URL", param_hint="--kafka")
+    result = run_bench(_hub(), persons, progress=lambda text: err.print(f"[dim]{text}[/]"), kafka=kafka)
     if as_json:
         out.print_json(json.dumps(result))
     else:

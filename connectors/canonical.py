@@ -167,7 +167,13 @@ class SourceRecord(CanonicalRecord):
     def _normalise_input(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        return {k: v for k, v in _normalised(data).items() if v is not None}
+        normalised = {}
+        for name, value in data.items():
+            # Strings (nearly every value) inline: half the cost of a _normalised() call each.
+            value = (unicodedata.normalize("NFKC", value).strip() or None) if type(value) is str else _normalised(value)
+            if value is not None:
+                normalised[name] = value
+        return normalised
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> SourceRecord:
@@ -188,10 +194,12 @@ class SourceRecord(CanonicalRecord):
 
     def payload(self) -> dict[str, Any]:
         """The record's own fields as Avro values."""
-        return self.model_dump(exclude=set(self.not_in_avro))
+        return self.model_dump(exclude=self.not_in_avro)
 
     def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
-        return {**self.envelope_fields(envelope), **self.payload()}
+        avro = self.envelope_fields(envelope)
+        avro.update(self.payload())
+        return avro
 
 
 class PersonRecord(SourceRecord):
@@ -224,12 +232,12 @@ class PersonRecord(SourceRecord):
         )
 
     def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
-        return {
-            **super().to_avro(protector, envelope),
-            "person_key": protector.person_key(self.resident_id),
-            "resident_id_encrypted": protector.encrypt(self.resident_id),
-            "resident_id_masked": protector.mask(self.resident_id),
-        }
+        avro = super().to_avro(protector, envelope)
+        rid = self.resident_id
+        avro["person_key"] = protector.person_key(rid)
+        avro["resident_id_encrypted"] = protector.encrypt(rid)
+        avro["resident_id_masked"] = protector.mask(rid)
+        return avro
 
 
 class InstitutionRecord(SourceRecord):

@@ -26,3 +26,20 @@ def test_another_secret_cannot_decrypt() -> None:
 
     with pytest.raises(InvalidTag):
         Protector(b"x" * 40).decrypt(Protector(b"k" * 40).encrypt(RID))
+
+
+def test_nonces_never_repeat_across_blocks_and_threads() -> None:
+    import threading
+
+    p = Protector(b"k" * 40)
+    tokens: list[bytes] = []
+
+    def encrypt_many() -> None:
+        tokens.extend(p.encrypt(RID) for _ in range(5000))
+
+    threads = [threading.Thread(target=encrypt_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({token[1:13] for token in tokens}) == len(tokens) == 20000

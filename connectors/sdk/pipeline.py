@@ -6,6 +6,7 @@ names the stage, field and rule, and never carries a plaintext resident ID."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,16 +36,25 @@ class Publishable:
     record: dict[str, Any]
 
 
+def row_mapper(config: ConnectorConfig) -> Callable[[SourceRow], dict[str, Any]]:
+    """`map_row` for one configuration, with its field, column and code table looked up once."""
+    plan = tuple((field, column, config.values.get(field)) for field, column in config.mapping.items())
+
+    def map_one(row: SourceRow) -> dict[str, Any]:
+        values = row.values
+        mapped: dict[str, Any] = {}
+        for field, column, table in plan:
+            value = values.get(column)
+            if value is not None:
+                mapped[field] = table.get(value.strip(), value) if table else value
+        return mapped
+
+    return map_one
+
+
 def map_row(row: SourceRow, config: ConnectorConfig) -> dict[str, Any]:
     """Source columns → canonical fields, with code-table values translated."""
-    mapped: dict[str, Any] = {}
-    for field, column in config.mapping.items():
-        value = row.values.get(column)
-        if value is None:
-            continue
-        table = config.values.get(field)
-        mapped[field] = table.get(value.strip(), value) if table else value
-    return mapped
+    return row_mapper(config)(row)
 
 
 def validate(mapped: dict[str, Any], record_type: type[CanonicalRecord]) -> CanonicalRecord:

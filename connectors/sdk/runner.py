@@ -18,7 +18,7 @@ from carehub.pii import Protector
 from carehub.topics import catalog_topic, dead_letter_topic
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.cursor import load_cursor, save_cursor
-from connectors.sdk.pipeline import Rejected, map_row, masked_row, protect, validate
+from connectors.sdk.pipeline import Rejected, masked_row, protect, row_mapper, validate
 from connectors.sdk.quality import BatchQuality, RejectedRow, record_batch
 from connectors.sdk.record import Envelope
 from connectors.sdk.sources import SourceNotReady
@@ -59,6 +59,7 @@ class ConnectorRunner:
         self._encode = codec.encoder(target.name, load_schema(config.record_type.schema_path))
         self._source = config.source.open()
         self._fields = sorted(config.mapping)
+        self._map_row = row_mapper(config)
 
     def run_once(self, on_batch=None) -> RunStats:  # noqa: ANN001 - progress callback
         """Publish every row the source has past the cursor; return what happened."""
@@ -90,12 +91,15 @@ class ConnectorRunner:
     def _publish(self, producer, rows) -> BatchQuality:  # noqa: ANN001
         quality = BatchQuality()
         envelope = Envelope(self.config.source_system, self.config.name, datetime.now(UTC))
+        map_row, record_type, protector, encode, send, topic = (
+            self._map_row, self.config.record_type, self._protector, self._encode, producer.send, self.topic
+        )
         for row in rows:
-            mapped = map_row(row, self.config)
+            mapped = map_row(row)
             quality.saw(mapped)
             try:
-                out = protect(validate(mapped, self.config.record_type), self._protector, envelope)
-                producer.send(self.topic, self._encode(out.record), key=out.key)
+                out = protect(validate(mapped, record_type), protector, envelope)
+                send(topic, encode(out.record), key=out.key)
                 quality.published += 1
             except Rejected as rejected:
                 first = rejected.problems[0]
