@@ -12,22 +12,13 @@ import resource
 import time
 import uuid
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 
 from carehub.demo.persons import Noise, generate_persons
+from carehub.demo.run import example_config
 from carehub.hub import Hub
-from connectors.sdk.config import ConnectorConfig, load_config
 
-#: The shipped example connector the bench runs, reading the generated CSV.
-EXAMPLE = "registry_person_csv.yaml"
 BATCH_SIZE = 5000
-
-
-def example_config(csv_path: Path) -> ConnectorConfig:
-    """The shipped CSV example connector, reading `csv_path`."""
-    config = load_config(Path(str(files("connectors") / "examples" / EXAMPLE)))
-    return config.model_copy(update={"source": config.source.model_copy(update={"path": csv_path})})
 
 
 def connector_brokers(configured: str, kafka: str | None, embedded_default: str) -> list[str]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
 from carehub.bench import connector_brokers, run_bench
-from carehub.broker.kafka import murmur2
 from carehub.hub import Hub
 from carehub.settings import Settings
 
@@ -39,9 +36,3 @@ def test_connector_brokers() -> None:
     assert connector_brokers(embedded, kafka, "embedded:///d.db") == [embedded, kafka]
     assert connector_brokers(kafka, kafka, "embedded:///d.db") == [kafka, "embedded:///d.db"]
 
-
-def test_murmur2_equals_kafka_python_s() -> None:
-    for length in range(70):
-        for _ in range(20):
-            data = os.urandom(length)
-            assert murmur2(data) == kafka_python_murmur2(data)

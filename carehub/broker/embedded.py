@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from kafka.partitioner.default import murmur2
 
 from carehub.broker.base import (
     Admin,
@@ -28,6 +27,7 @@ from carehub.broker.base import (
     TopicPartition,
     TopicSpec,
 )
+from carehub.broker.partitioner import key_partition
 from carehub.errors import ConfigError, PublishError
 
 log = logging.getLogger("carehub.broker.embedded")
@@ -109,11 +109,6 @@ def _decode_headers(blob: bytes | None) -> Headers:
         headers.append((name, blob[at : at + value_length]))
         at += value_length
     return tuple(headers)
-
-
-def key_partition(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives a keyed record."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def range_assignment(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
@@ -26,6 +25,7 @@ from carehub.broker.base import (
     TopicPartition,
     TopicSpec,
 )
+from carehub.broker.partitioner import key_partition
 from carehub.broker.url import KafkaURL
 from carehub.connectivity import call_with_backoff
 from carehub.errors import CarehubError, PublishError
@@ -64,29 +64,6 @@ def _quiet_kafka_logs() -> None:
         kafka_log.setLevel(logging.WARNING)
 
 
-_MURMUR_M, _U32 = 0x5BD1E995, 0xFFFFFFFF
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 (Utils.murmur2 of the Java client), equal to kafka-python's but with one
-    mask per step and the words unpacked at once: 3.6 µs instead of 7.3 µs for a 64-byte key."""
-    length = len(data)
-    h = 0x9747B28C ^ length
-    for k in struct.unpack_from(f"<{length >> 2}I", data):
-        k = (k * _MURMUR_M) & _U32
-        k = ((k ^ (k >> 24)) * _MURMUR_M) & _U32
-        h = ((h * _MURMUR_M) & _U32) ^ k
-    extra, tail = length & 3, length & ~3
-    if extra:
-        if extra >= 3:
-            h ^= data[tail + 2] << 16
-        if extra >= 2:
-            h ^= data[tail + 1] << 8
-        h = ((h ^ data[tail]) * _MURMUR_M) & _U32
-    h = ((h ^ (h >> 13)) * _MURMUR_M) & _U32
-    return h ^ (h >> 15)
-
-
 class KeyPartitioner(DefaultPartitioner):
     """kafka-python's default partitioner (murmur2 of the key, a random partition without one),
     with the faster murmur2 and without sorting the partitions per record: 5-10% more connector
@@ -99,7 +76,7 @@ class KeyPartitioner(DefaultPartitioner):
         if partitions is None:
             raise ValueError(f"Topic {topic} not found in ClusterMetadata")
         # Partition ids are 0..n-1 and a topic's partition count only grows, so len() suffices.
-        return (murmur2(serialized_key) & 0x7FFFFFFF) % len(partitions)
+        return key_partition(serialized_key, len(partitions))
 
 
 class KafkaBrokerProducer(Producer):

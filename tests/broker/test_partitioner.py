@@ -5,9 +5,11 @@ from __future__ import annotations
 import ctypes
 
 import pytest
-from kafka.partitioner.default import murmur2
+from hypothesis import given
+from hypothesis import strategies as st
+from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
-from carehub.broker.embedded import key_partition
+from carehub.broker.partitioner import key_partition, murmur2
 
 # org.apache.kafka.common.utils.UtilsTest#testMurmur2: the hash as a signed Java int.
 JAVA_MURMUR2 = [
@@ -31,3 +33,8 @@ def test_murmur2_matches_the_java_client(key: bytes, java_hash: int) -> None:
 def test_a_key_goes_to_the_partition_the_java_client_picks(key: bytes, java_hash: int, partitions: int) -> None:
     # Utils.toPositive(murmur2(key)) % numPartitions, from BuiltInPartitioner.partitionForKey.
     assert key_partition(key, partitions) == (java_hash & 0x7FFFFFFF) % partitions
+
+
+@given(st.binary(max_size=200))
+def test_murmur2_equals_kafka_python_s_for_any_key(key: bytes) -> None:
+    assert murmur2(key) == kafka_python_murmur2(key)
