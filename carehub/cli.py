@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Annotated
 
 import typer
@@ -111,7 +112,7 @@ def connect_check(
     from connectors.sdk.record import Envelope
     config = load_config(file)
     protector = _hub().protector
-    envelope = Envelope(config.source_system, config.name, datetime.now(UTC))
+    envelope = Envelope(config.source_system, config.name, datetime.now(UTC), ZoneInfo(config.timezone))
     batch = next(config.source.open().batches(None, sample), None)
     table = Table(title=f"{config.name}: first {sample} source rows as {config.record}")
     table.add_column("position")

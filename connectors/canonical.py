@@ -7,7 +7,7 @@ import re
 import typing
 import unicodedata
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -199,6 +199,9 @@ class SourceRecord(CanonicalRecord):
     def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
         avro = self.envelope_fields(envelope)
         avro.update(self.payload())
+        for name, value in avro.items():  # a time without a zone is in the source's zone, not ours
+            if isinstance(value, datetime) and value.tzinfo is None:
+                avro[name] = value.replace(tzinfo=envelope.timezone)
         return avro
 
 

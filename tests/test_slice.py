@@ -192,3 +192,16 @@ def test_a_row_with_a_megabyte_cell_is_dead_lettered_and_the_run_goes_on(hub: Hu
     body = json.loads(dead.value)
     assert body["record"]["住址"].startswith("=CMD('calc')'; DROP TABLE elder;")
     assert body["original_encrypted"] is None and body["original_bytes"] > 3_000_000
+
+
+def test_source_times_without_a_zone_are_read_in_the_connector_s_zone(hub: Hub, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    header = ["记录号", "身份证号", "姓名", "性别", "出生日期", "户籍地区划", "住址", "更新时间"]
+    path = tmp_path / "persons.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, ["R1", "11010519491231002X", "张三", "女", "1949-12-31", "110105", "地址", "2025-06-01 08:00:00"]])
+    connector = hub.connector(example_config(path))  # the example leaves timezone at Asia/Shanghai
+    connector.run_once()
+    (message,) = drain(hub, connector.topic)
+    assert hub.codec.decode(message.value)[1]["event_time"] == datetime(2025, 6, 1, 0, 0, tzinfo=UTC)

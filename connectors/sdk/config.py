@@ -14,6 +14,7 @@ from carehub.errors import ConfigError
 from connectors.records import RECORD_TYPES
 from connectors.sdk.sources.csv_file import CsvSource
 from connectors.sdk.record import CanonicalRecord
+from connectors.sdk.sources.base import TimeZoneName
 from connectors.sdk.sources.file_drop import FileDropSource
 from connectors.sdk.sources.http import HttpSource
 from connectors.sdk.sources.sql import SqlSource
@@ -36,6 +37,9 @@ class ConnectorConfig(BaseModel):
     batch_size: Annotated[int, Field(gt=0, le=100_000)] = 2000
     poll_interval_s: Annotated[float, Field(gt=0)] = 10.0
     topic: str | None = None
+    timezone: TimeZoneName = Field(
+        "Asia/Shanghai", description="the zone of source times written without one (CSV, XLSX, JSON)"
+    )
 
     @field_validator("record")
     @classmethod

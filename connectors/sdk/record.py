@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +29,7 @@ class Envelope:
     source_system: str
     connector: str
     ingest_time: datetime
+    timezone: tzinfo = UTC  # the zone of source times written without one
 
 
 class CanonicalRecord(BaseModel, abc.ABC):

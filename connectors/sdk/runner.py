@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -59,6 +60,7 @@ class ConnectorRunner:
         self._encode = codec.encoder(target.name, load_schema(config.record_type.schema_path))
         self._source = config.source.open()
         self._fields = sorted(config.mapping)
+        self._zone = ZoneInfo(config.timezone)
         self._map_row = row_mapper(config)
 
     def run_once(self, on_batch=None) -> RunStats:  # noqa: ANN001 - progress callback
@@ -90,7 +92,7 @@ class ConnectorRunner:
 
     def _publish(self, producer, rows) -> BatchQuality:  # noqa: ANN001
         quality = BatchQuality()
-        envelope = Envelope(self.config.source_system, self.config.name, datetime.now(UTC))
+        envelope = Envelope(self.config.source_system, self.config.name, datetime.now(UTC), self._zone)
         map_row, record_type, protector, encode, send, topic = (
             self._map_row, self.config.record_type, self._protector, self._encode, producer.send, self.topic
         )

@@ -6,11 +6,24 @@ import abc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from carehub.errors import ConfigError
+
+
+def _known_zone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r}; use an IANA name such as Asia/Shanghai") from None
+    return zone
+
+
+#: An IANA time zone name, checked when the YAML is loaded.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class SourceNotReady(ConfigError):

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from carehub.connectivity import call_with_backoff
 from carehub.errors import ConfigError
-from connectors.sdk.sources.base import Batch, Source, SourceRow, SourceSettings, secret_from
+from connectors.sdk.sources.base import Batch, Source, SourceRow, SourceSettings, TimeZoneName, secret_from
 
 Mode = Literal["incrementing", "timestamp", "timestamp+incrementing"]
 
@@ -47,17 +47,9 @@ class SqlSource(SourceSettings):
     id_column: str | None = None
     timestamp_column: str | None = None
     delay_s: float = Field(5.0, ge=0, description="read only rows stamped at least this long ago")
-    timezone: str = Field("Asia/Shanghai", description="the zone of timestamps stored without one")
+    timezone: TimeZoneName = Field("Asia/Shanghai", description="the zone of timestamps stored without one")
     retry_s: float = Field(30.0, gt=0, description="how long to retry an unreachable database")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {zone!r}; use an IANA name such as Asia/Shanghai") from None
-        return zone
 
     @model_validator(mode="after")
     def _complete(self) -> SqlSource:
