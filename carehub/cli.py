@@ -151,6 +151,7 @@ def connect_report(
         for q in report:
             writer.writerows([(q.connector, "count", n, v) for n, v in (("read", q.read), ("published", q.published), ("rejected", q.rejected))])
             writer.writerows((q.connector, "rejected_by_rule", rule, n) for rule, n in q.rejects_by_rule.items())
+            writer.writerows((q.connector, "warnings_by_rule", rule, n) for rule, n in q.warnings_by_rule.items())
             writer.writerows((q.connector, "completeness", f, share) for f, share in q.completeness.items())
             writer.writerows((q.connector, "worst_position", r.position, f"{r.rule} ({r.problems} problems)") for r in q.worst_positions)
     elif output == "table":
@@ -159,6 +160,7 @@ def connect_report(
         for q in report:
             out.print(_counts_table(f"connector {q.connector}", [
                 ("read", q.read), ("published", q.published), ("rejected", q.rejected), *_rejects(q.rejects_by_rule),
+                *[(f"  published with warning {rule}", n) for rule, n in q.warnings_by_rule.items()],
             ]))
             fields = Table("field", "filled", title="field completeness", title_justify="left")
             for name, share in q.completeness.items():

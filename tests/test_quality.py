@@ -16,6 +16,7 @@ def test_report_counts_rejects_by_rule_completeness_and_worst_rows(tmp_path: Pat
     generated = generate_persons(tmp_path / "persons.csv", 300, seed=31)
     rows = list(csv.reader(generated.path.open(encoding="utf-8")))
     rows[5][6] = ""  # one address missing
+    rows[6][5] = "990101"  # a division code that never existed: published, with a warning
     rows[7][1], rows[7][4] = "12345", "not a date"  # a row breaking two rules
     with generated.path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
@@ -31,6 +32,7 @@ def test_report_counts_rejects_by_rule_completeness_and_worst_rows(tmp_path: Pat
     assert quality["rejects_by_rule"]["resident_id.checksum"] >= generated.bad_checksums
     assert quality["completeness"]["address"] == round((generated.rows - 1) / generated.rows, 4)
     assert quality["completeness"]["name"] == 1.0
+    assert quality["warnings_by_rule"] == {"division.unknown": 1}
     worst = quality["worst_positions"][0]
     assert (worst["position"], worst["problems"]) == ("persons.csv:8", 2)
 

@@ -30,6 +30,14 @@ quality_field = sa.Table(
     sa.Column("filled", sa.Integer, nullable=False),
 )
 
+quality_warning = sa.Table(
+    "quality_warning",
+    metadata,
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("quality_batch.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rule", sa.String(128), primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False),
+)
+
 quality_reject = sa.Table(
     "quality_reject",
     metadata,
@@ -57,6 +65,7 @@ class BatchQuality:
     read: int = 0
     published: int = 0
     filled: Counter = field(default_factory=Counter)  # canonical field -> rows where it had a value
+    warnings: Counter = field(default_factory=Counter)  # rule -> published records it questions
     rejects: list[RejectedRow] = field(default_factory=list)
 
     def saw(self, mapped: dict[str, object]) -> None:
@@ -72,6 +81,8 @@ def record_batch(conn: sa.Connection, connector: str, at: datetime, batch: Batch
         )
     ).inserted_primary_key[0]
     conn.execute(quality_field.insert(), [{"batch_id": batch_id, "field": f, "filled": batch.filled[f]} for f in fields])
+    if batch.warnings:
+        conn.execute(quality_warning.insert(), [{"batch_id": batch_id, "rule": r, "records": n} for r, n in batch.warnings.items()])
     if batch.rejects:
         conn.execute(quality_reject.insert(), [{"batch_id": batch_id, **asdict(r)} for r in batch.rejects])
 
@@ -83,6 +94,7 @@ class ConnectorQuality:
     published: int
     rejected: int
     rejects_by_rule: dict[str, int]
+    warnings_by_rule: dict[str, int]  # accepted records with a doubtful value, e.g. an unknown division code
     completeness: dict[str, float]  # canonical field -> share of rows read that had a value
     worst_positions: list[RejectedRow]
 
@@ -99,7 +111,7 @@ def quality_report(
         in_range &= quality_batch.c.at < until
     if connector:
         in_range &= quality_batch.c.connector == connector
-    b, f, r = quality_batch.c, quality_field.c, quality_reject.c
+    b, f, r, w = quality_batch.c, quality_field.c, quality_reject.c, quality_warning.c
     totals = conn.execute(
         sa.select(b.connector, sa.func.sum(b.read), sa.func.sum(b.published), sa.func.sum(b.rejected))
         .where(in_range).group_by(b.connector).order_by(b.connector)
@@ -111,6 +123,10 @@ def quality_report(
             sa.select(r.rule, sa.func.count()).join_from(quality_reject, quality_batch).where(mine)
             .group_by(r.rule).order_by(sa.func.count().desc(), r.rule)
         ).all())
+        warned = dict(conn.execute(
+            sa.select(w.rule, sa.func.sum(w.records)).join_from(quality_warning, quality_batch).where(mine)
+            .group_by(w.rule).order_by(w.rule)
+        ).all())
         filled = conn.execute(
             sa.select(f.field, sa.func.sum(f.filled)).join_from(quality_field, quality_batch).where(mine)
             .group_by(f.field).order_by(f.field)
@@ -121,6 +137,7 @@ def quality_report(
         ).all()
         report.append(ConnectorQuality(
             connector=name, read=int(read), published=int(published), rejected=int(rejected), rejects_by_rule=by_rule,
+            warnings_by_rule={rule: int(n) for rule, n in warned.items()},
             completeness={fld: round(int(n) / read, 4) if read else 0.0 for fld, n in filled},
             worst_positions=[RejectedRow(*row) for row in worst_rows],
         ))

@@ -52,6 +52,10 @@ class CanonicalRecord(BaseModel, abc.ABC):
     def to_avro(self, protector: Protector, envelope: Envelope) -> dict[str, Any]:
         """The Avro record, with every resident ID pseudonymised, encrypted and masked."""
 
+    def warnings(self) -> list[Problem]:
+        """What is doubtful but accepted (counted in the collection-quality report)."""
+        return []
+
     def envelope_fields(self, envelope: Envelope) -> dict[str, Any]:
         return {
             "source_system": envelope.source_system,

@@ -100,7 +100,9 @@ class ConnectorRunner:
             mapped = map_row(row)
             quality.saw(mapped)
             try:
-                out = protect(validate(mapped, record_type), protector, envelope)
+                record = validate(mapped, record_type)
+                quality.warnings.update(w.rule for w in record.warnings())
+                out = protect(record, protector, envelope)
                 send(topic, encode(out.record), key=out.key)
                 quality.published += 1
             except Rejected as rejected:

@@ -1,4 +1,4 @@
-"""Collection quality per connector batch: counts, field completeness, rejected positions.
+"""Collection quality per connector batch: counts, field completeness, warnings, rejected positions.
 
 Revision ID: 0003
 Revises: 0002
@@ -31,6 +31,12 @@ def upgrade() -> None:
         sa.Column("filled", sa.Integer, nullable=False),
     )
     op.create_table(
+        "quality_warning",
+        sa.Column("batch_id", sa.Integer, sa.ForeignKey("quality_batch.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("rule", sa.String(128), primary_key=True),
+        sa.Column("records", sa.Integer, nullable=False),
+    )
+    op.create_table(
         "quality_reject",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("batch_id", sa.Integer, sa.ForeignKey("quality_batch.id", ondelete="CASCADE"), nullable=False),
@@ -44,5 +50,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("quality_reject")
+    op.drop_table("quality_warning")
     op.drop_table("quality_field")
     op.drop_table("quality_batch")
