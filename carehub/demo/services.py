@@ -1,7 +1,8 @@
 """What happens to the region's elders: enrolments, assessments, payments, services, check-ups, contracts.
 
-Rows are canonical field names to source text (dates ISO, `event_time` a datetime); keys that are
-no canonical field (姓名, person.name…) are informational columns a real export also carries."""
+Rows are canonical field names to source text (dates ISO, `event_time` a datetime). Health and
+civil-affairs rows also say who the elder is beside the ID (`hints`): name, sex, birth date and
+household division, the columns their exports and APIs carry."""
 
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ class Activity:
         self.health_no = {e.rid: f"{e.division}{self.rng.randrange(1, 20):03d}{self.rng.randrange(1, 40):03d}{n:05d}"
                           for n, e in enumerate(region.elders)}
 
+    @staticmethod
+    def hints(e: Elder, day: date) -> Row:
+        """The identity hints a health or civil-affairs source holds about `e` on `day`."""
+        return {"person_name": e.name, "person_sex": e.sex, "person_birth_date": e.birth.isoformat(),
+                "person_division": e.division_on(day)}
+
     def _add(self, record: str, prefix: str, day: date, row: Row) -> Row:
         row = {"source_record_id": f"{prefix}{len(self.rows[record]) + 1:07d}", **row,
                "event_time": stamp(self.rng, day, self.today)}
@@ -100,7 +107,7 @@ class Activity:
     def enrol(self, e: Elder, item: str, group: str, day: date, division: str | None = None) -> Row:
         self.enrolled[item].append(e)
         return self._add("civil_affairs.enrolment", "EN", day, {
-            "resident_id": e.rid, "姓名": e.name, "service_item": item, "target_group": group,
+            "resident_id": e.rid, **self.hints(e, day), "service_item": item, "target_group": group,
             "enrol_division": division or e.division_on(day), "enrol_date": day.isoformat()})
 
     def scores(self, level: int) -> Row:
@@ -115,7 +122,7 @@ class Activity:
         self.assessed[e.rid] = level
         inst = self.rng.choice(self.providers)
         return self._add("civil_affairs.capability_assessment", "AS", day, {
-            "resident_id": e.rid, "姓名": e.name, "assessment_date": day.isoformat(), "scale_code": codes.GB_T_42195,
+            "resident_id": e.rid, **self.hints(e, day), "assessment_date": day.isoformat(), "scale_code": codes.GB_T_42195,
             **self.scores(level), "coma": "false", "dementia": "false",
             "care_risk_events_30d": "0", "assessor": self.fake.name(), "assessing_org_credit_code": inst.credit_code})
 
@@ -123,7 +130,7 @@ class Activity:
         amount = {"03": 100 if e.age_on(first) < 90 else 300, "04": 300, "05": 500 if e.frailty < 4 else 800}[item]
         paid = min(last + timedelta(days=10), self.today - timedelta(days=1))
         return self._add("civil_affairs.subsidy_payment", "PAY", paid, {
-            "resident_id": e.rid, "姓名": e.name, "subsidy_type": PAID_ITEMS[item], "amount": f"{amount}.00",
+            "resident_id": e.rid, **self.hints(e, first), "subsidy_type": PAID_ITEMS[item], "amount": f"{amount}.00",
             "period_start": first.isoformat(), "period_end": last.isoformat(), "payment_date": paid.isoformat(),
             "payer_division": e.division_on(first)})
 
@@ -131,7 +138,7 @@ class Activity:
         self.booked.add((caregiver, day, hour))
         item = self.rng.choice([s for s in provider.services if s in codes.SERVICE_CATEGORIES] or ["daily_living"])
         return self._add("civil_affairs.service_record", "SR", day, {
-            "resident_id": e.rid, "service_item": item, "provider_credit_code": provider.credit_code,
+            "resident_id": e.rid, **self.hints(e, day), "service_item": item, "provider_credit_code": provider.credit_code,
             "caregiver_resident_id": caregiver, "service_date": day.isoformat(), "start_time": f"{hour:02d}:00",
             "duration_minutes": str(minutes)})
 
@@ -225,8 +232,8 @@ class Activity:
         height, weight = round(u(148, 178), 1), round(u(42, 85), 1)
         org = r.choice(self.region.institutions)
         return self._add("health.checkup", "HC", day, {
-            "resident_id": e.rid, "person.name": e.name, "person.birthDate": e.birth.isoformat(),
-            "health_record_no": self.health_no[e.rid], "check_date": day.isoformat(), "institution_credit_code": org.credit_code,
+            "resident_id": e.rid, **self.hints(e, day), "health_record_no": self.health_no[e.rid], "check_date": day.isoformat(),
+            "institution_credit_code": org.credit_code,
             "self_rated_health": str(r.randint(1, 5)), "exercise_frequency": r.choice(list(codes.EXERCISE_FREQUENCIES)),
             "smoking_status": r.choice(list(codes.SMOKING_STATUSES)), "drinking_frequency": r.choice(list(codes.DRINKING_FREQUENCIES)),
             "cognition_screening": "positive" if r.random() < 0.08 else "negative",
@@ -256,7 +263,7 @@ class Activity:
                 team = self.rng.randrange(1, 30)
                 org = self.region.institutions[team % len(self.region.institutions)]
                 self._add("health.family_doctor_contract", "FD", start, {
-                    "resident_id": e.rid, "person.name": e.name, "team_code": f"{e.division}-T{team:02d}",
+                    "resident_id": e.rid, **self.hints(e, start), "team_code": f"{e.division}-T{team:02d}",
                     "team_name": f"家庭医生团队{team}", "doctor_name": self.fake.name(), "institution_credit_code": org.credit_code,
                     "contract_start": start.isoformat(), "contract_end": (start + timedelta(days=364)).isoformat(),
                     "service_package": self.rng.choice(("基础包", "高血压管理包", "糖尿病管理包", "失能老人上门包"))})

@@ -69,10 +69,13 @@ def normalise(raw: str) -> str:
 
 def mask(value: str) -> str:
     """The only form of an ID that may be shown: address code and last four kept
-    (110101********123X). Shorter strings keep only their last two characters."""
+    (110101********123X). Shorter strings keep only their last two characters, and strings of
+    four characters or fewer show none."""
     if len(value) >= 15:
         return value[:6] + "*" * (len(value) - 10) + value[-4:]
-    return "*" * max(len(value) - 2, 0) + value[-2:]
+    if len(value) <= 4:
+        return "*" * len(value)
+    return "*" * (len(value) - 2) + value[-2:]
 
 
 def parse(raw: str, *, today: date | None = None) -> ResidentId:

@@ -8,10 +8,10 @@ from pydantic import Field, NonNegativeInt, model_validator
 from pydantic_core import PydanticCustomError
 
 from carehub import codes
-from connectors.canonical import CreditCode, PastDate, PersonRecord, code
+from connectors.canonical import CreditCode, HintedPersonRecord, PastDate, code
 
 
-class CapabilityAssessment(PersonRecord):
+class CapabilityAssessment(HintedPersonRecord):
     """Only GB/T 42195-2022 scores are checked against that standard; a record on another scale
     keeps its own level codes, which are never translated into GB/T 42195 levels."""
 

@@ -6,10 +6,10 @@ from datetime import date
 from typing import Annotated, ClassVar
 
 from carehub import codes
-from connectors.canonical import DivisionCode, PastDate, PersonRecord, code
+from connectors.canonical import DivisionCode, HintedPersonRecord, PastDate, code
 
 
-class Enrolment(PersonRecord):
+class Enrolment(HintedPersonRecord):
     topic: ClassVar[str] = "src.civil_affairs.enrolment.v1"
     schema_path: ClassVar[str] = "civil_affairs/enrolment.avsc"
     life_dates: ClassVar[tuple[str, ...]] = ("enrol_date",)

@@ -7,15 +7,15 @@ from typing import Annotated, Any, ClassVar
 
 from carehub import codes
 from carehub.pii import Protector
-from connectors.canonical import CreditCode, PastDate, PersonRecord, ResidentIdText, code, measured
+from connectors.canonical import CreditCode, HintedPersonRecord, PastDate, ResidentIdText, code, measured
 from connectors.sdk.record import Envelope
 
 
-class ServiceRecord(PersonRecord):
+class ServiceRecord(HintedPersonRecord):
     topic: ClassVar[str] = "src.civil_affairs.service_record.v1"
     schema_path: ClassVar[str] = "civil_affairs/service_record.avsc"
     life_dates: ClassVar[tuple[str, ...]] = ("service_date",)
-    not_in_avro: ClassVar[frozenset[str]] = PersonRecord.not_in_avro | {"caregiver_resident_id"}
+    not_in_avro: ClassVar[frozenset[str]] = HintedPersonRecord.not_in_avro | {"caregiver_resident_id"}
 
     service_item: Annotated[str, code(codes.SERVICE_CATEGORIES, "service_category.code")]
     provider_credit_code: CreditCode

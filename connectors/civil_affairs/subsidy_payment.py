@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 from carehub import codes
-from connectors.canonical import Amount, DivisionCode, PastDate, PersonRecord, code
+from connectors.canonical import Amount, DivisionCode, HintedPersonRecord, PastDate, code
 
 
-class SubsidyPayment(PersonRecord):
+class SubsidyPayment(HintedPersonRecord):
     topic: ClassVar[str] = "src.civil_affairs.subsidy_payment.v1"
     schema_path: ClassVar[str] = "civil_affairs/subsidy_payment.avsc"
     life_dates: ClassVar[tuple[str, ...]] = ("period_start", "payment_date")

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, computed_field, model_validator
 from pydantic_core import PydanticCustomError
 
 from carehub import codes
-from connectors.canonical import Codes, CreditCode, PastDate, PersonRecord, code, measured, score
+from connectors.canonical import Codes, CreditCode, HintedPersonRecord, PastDate, code, measured, score
 
 _HEALTH_RECORD_NO = re.compile(r"^\d{17}$")
 
@@ -29,7 +29,7 @@ Lab = Annotated[float, measured("lab")]
 ExamResult = Annotated[str, code(codes.EXAM_RESULTS, "exam_result.code")]
 
 
-class Checkup(PersonRecord):
+class Checkup(HintedPersonRecord):
     topic: ClassVar[str] = "src.health.checkup.v1"
     schema_path: ClassVar[str] = "health/checkup.avsc"
     life_dates: ClassVar[tuple[str, ...]] = ("check_date",)

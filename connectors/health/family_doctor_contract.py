@@ -7,10 +7,10 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from connectors.canonical import CreditCode, PastDate, PersonRecord
+from connectors.canonical import CreditCode, HintedPersonRecord, PastDate
 
 
-class FamilyDoctorContract(PersonRecord):
+class FamilyDoctorContract(HintedPersonRecord):
     topic: ClassVar[str] = "src.health.family_doctor_contract.v1"
     schema_path: ClassVar[str] = "health/family_doctor_contract.avsc"
     life_dates: ClassVar[tuple[str, ...]] = ("contract_start",)

@@ -1,4 +1,5 @@
-"""The generator is reproducible, and the planted risk patterns are in the sources exactly as the manifest says."""
+"""The generator is reproducible, the planted risk patterns are in the sources exactly as the manifest
+says, and so is whose each row without a valid resident ID is."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ from pathlib import Path
 
 from carehub import codes
 from carehub.demo.generate import MANIFEST, Generated, generate
+from carehub.demo.noise import Noise
+from carehub.demo.region import build_region
 from carehub.demo.risks import planted
 from carehub.demo.services import ALLOWANCE_AGE, CONSISTENT_SELF_CARE
 from carehub.identifiers.resident_id import ResidentId
+from connectors.canonical import HintedPersonRecord
+from connectors.records import RECORD_TYPES
 from connectors.sdk.config import ConnectorConfig
 from tests.demo.conftest import PERSONS, SEED, canonical, file_fingerprints
+
+HINTED = sorted(name for name, t in RECORD_TYPES.items() if issubclass(t, HintedPersonRecord))
 
 
 def test_the_same_seed_writes_the_same_sources_and_another_seed_does_not(tmp_path: Path, generated: Generated) -> None:
@@ -88,3 +95,41 @@ def _found(configs: dict[str, ConnectorConfig]) -> dict[str, int]:
 
 def test_the_sources_hold_exactly_the_planted_patterns(generated: Generated, configs: dict[str, ConnectorConfig]) -> None:
     assert _found(configs) == {name: p["planted"] for name, p in generated.manifest["patterns"].items()}
+
+
+def test_the_manifest_says_whose_each_row_without_a_valid_id_is_and_holds_no_plaintext_id(
+    generated: Generated, configs: dict[str, ConnectorConfig],
+) -> None:
+    manifest = generated.manifest
+    region = build_region(PERSONS, SEED, date.fromisoformat(manifest["today"]))
+    unidentified = manifest["unidentified"]
+    assert {record: len(rows) for record, rows in unidentified.items()} == {
+        record: sum(rules.values()) for record, rules in manifest["expected_warnings"].items()
+    }
+    assert set(unidentified) == set(HINTED)  # every source with unreliable IDs has some
+    for record, owners in unidentified.items():
+        rows = {r["source_record_id"]: r for r in canonical(configs[record])}
+        for source_id, index in owners.items():
+            elder, row = region.elders[index], rows[source_id]
+            assert row.get("resident_id") != elder.rid
+            assert (row["person_sex"], row["person_birth_date"]) == (elder.sex, elder.birth.isoformat())
+            assert _differing_characters(row["person_name"], elder.name) <= 1  # at most a typo
+    text = (generated.folder / MANIFEST).read_text(encoding="utf-8")
+    assert not [e for e in region.elders if e.rid[:14] in text]
+
+
+def test_typos_and_birth_conflicts_reach_the_identity_hints(generated: Generated, configs: dict[str, ConnectorConfig]) -> None:
+    region = build_region(PERSONS, SEED, date.fromisoformat(generated.manifest["today"]))
+    elders = {e.rid: e for e in region.elders}
+    noise = Noise()
+    for record in HINTED:
+        rows = [r for r in canonical(configs[record]) if r.get("resident_id") in elders]
+        typos = sum(r["person_name"] != elders[r["resident_id"]].name for r in rows)
+        shifted = sum(r["person_birth_date"] != elders[r["resident_id"]].birth.isoformat() for r in rows)
+        assert typos <= 3 * noise.typo * len(rows) and shifted <= 3 * noise.birth_conflict * len(rows), record
+        if len(rows) > 1000:
+            assert typos > 0 and shifted > 0, record
+
+
+def _differing_characters(a: str, b: str) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=True))

@@ -16,6 +16,9 @@ CARE_HOME = credit_code("52110105MJ0000017")
 HOSPITAL = credit_code("12330106470000001")
 COMPANY = "91350100M000100Y43"  # a commonly cited real code
 
+#: What a health or civil-affairs source says about the elder beside the ID: the identity hints.
+HINTS = {"person_name": "张三", "person_sex": "2", "person_birth_date": "1949-12-31", "person_division": "110105"}
+
 _ENVELOPE = {"source_record_id": "r-1", "source_version": "2025-06-01 10:00:00", "event_time": "2025-06-01T10:00:00"}
 
 SAMPLES: dict[str, dict[str, object]] = {
@@ -31,7 +34,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "resident_id": ELDER_ID, "from_division": "110105", "to_division": "441900", "move_date": "2020-03-01",
     },
     "health.checkup": {
-        "resident_id": ELDER_ID, "health_record_no": "11010500100200012", "check_date": "2025-04-10",
+        "resident_id": ELDER_ID, **HINTS, "health_record_no": "11010500100200012", "check_date": "2025-04-10",
         "institution_credit_code": HOSPITAL, "self_rated_health": "2", "exercise_frequency": "daily",
         "diet": "balanced、salty", "smoking_status": "never", "drinking_frequency": "occasionally",
         "cognition_screening": "negative", "mood_screening": "negative", "temperature": "36.5", "pulse": "72",
@@ -46,26 +49,26 @@ SAMPLES: dict[str, dict[str, object]] = {
         "self_care_dressing": "0", "self_care_toileting": "1", "self_care_moving": "3", "self_care_total": "5",
     },
     "health.family_doctor_contract": {
-        "resident_id": ELDER_ID, "team_code": "T-0012", "team_name": "朝阳社区1团队", "doctor_name": "李医生",
+        "resident_id": ELDER_ID, **HINTS, "team_code": "T-0012", "team_name": "朝阳社区1团队", "doctor_name": "李医生",
         "institution_credit_code": HOSPITAL, "contract_start": "2025-01-01", "contract_end": "2025-12-31",
         "service_package": "老年人基础包",
     },
     "civil_affairs.enrolment": {
-        "resident_id": ELDER_ID, "service_item": "03", "target_group": "very_old", "enrol_division": "110105",
+        "resident_id": ELDER_ID, **HINTS, "service_item": "03", "target_group": "very_old", "enrol_division": "110105",
         "enrol_date": "2024-01-01",
     },
     "civil_affairs.capability_assessment": {
-        "resident_id": ELDER_ID, "assessment_date": "2025-03-02", "scale_code": "GB/T 42195-2022",
+        "resident_id": ELDER_ID, **HINTS, "assessment_date": "2025-03-02", "scale_code": "GB/T 42195-2022",
         "self_care_score": "20", "mobility_score": "10", "mental_score": "20", "perception_score": "10",
         "total_score": "60", "level": "2", "assessor": "王评估", "assessing_org_credit_code": CARE_HOME,
     },
     "civil_affairs.subsidy_payment": {
-        "resident_id": ELDER_ID, "subsidy_type": "old_age_allowance", "amount": "300.00",
+        "resident_id": ELDER_ID, **HINTS, "subsidy_type": "old_age_allowance", "amount": "300.00",
         "period_start": "2025-05-01", "period_end": "2025-05-31", "payment_date": "2025-06-05",
         "payer_division": "110105",
     },
     "civil_affairs.service_record": {
-        "resident_id": ELDER_ID, "service_item": "daily_living", "provider_credit_code": CARE_HOME,
+        "resident_id": ELDER_ID, **HINTS, "service_item": "daily_living", "provider_credit_code": CARE_HOME,
         "caregiver_resident_id": CAREGIVER_ID, "service_date": "2025-06-01", "start_time": "09:30",
         "duration_minutes": "60",
     },

@@ -9,9 +9,10 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from carehub.avro import load_schema
 from carehub.pii import Protector
+from connectors.canonical import HintedPersonRecord
 from connectors.records import RECORD_TYPES
 from connectors.sdk.record import Envelope
-from tests.records.samples import CAREGIVER_ID, CARE_HOME, ELDER_ID, sample
+from tests.records.samples import CAREGIVER_ID, CARE_HOME, ELDER_ID, HINTS, sample
 
 PROTECTOR = Protector(b"s" * 40)
 ENVELOPE = Envelope("pilot-source", "test-connector", datetime(2025, 6, 2, 8, 0, tzinfo=UTC))
@@ -39,6 +40,8 @@ def test_a_valid_row_round_trips_through_avro_keyed_by_person_or_credit_code(nam
         assert key.decode() == back["person_key"] == PROTECTOR.person_key(resident)
         assert PROTECTOR.decrypt(back["resident_id_encrypted"]) == resident
         assert back["resident_id_masked"] == resident[:6] + "********" + resident[-4:]
+        if issubclass(RECORD_TYPES[name], HintedPersonRecord):
+            assert {hint: back[hint] for hint in HINTS} == {**HINTS, "person_birth_date": date(1949, 12, 31)}
     else:
         assert key.decode() == back["credit_code"] == CARE_HOME
 
