@@ -7,12 +7,14 @@ import struct
 from collections.abc import Callable
 from importlib.resources import files
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from carehub.errors import CarehubError
-from carehub.registry.base import SchemaRegistry
+from carehub.errors import CarehubError, ServiceUnavailable
+
+if TYPE_CHECKING:  # the registry package loads its HTTP server; connector workers need none of it
+    from carehub.registry.base import SchemaRegistry
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
@@ -33,6 +35,24 @@ def load_schema(relative_path: str) -> dict[str, Any]:
     return json.loads((files("schemas") / relative_path).read_text(encoding="utf-8"))
 
 
+def wire_header(schema_id: int) -> bytes:
+    """Confluent's prefix of every value: magic byte 0, then the 4-byte big-endian schema id."""
+    return _HEADER.pack(MAGIC, schema_id)
+
+
+def framed_encoder(header: bytes, schema: dict[str, Any]) -> Encoder:
+    """Record → `header` + Avro binary: the encoder for one registered schema."""
+    parsed = parse_schema(schema)
+
+    def encode(record: dict[str, Any]) -> bytes:
+        buf = BytesIO()
+        buf.write(header)
+        schemaless_writer(buf, parsed, record)
+        return buf.getvalue()
+
+    return encode
+
+
 def subject_for(topic: str) -> str:
     """Confluent's TopicNameStrategy for record values."""
     return f"{topic}-value"
@@ -47,17 +67,7 @@ class AvroCodec:
 
     def encoder(self, topic: str, schema: dict[str, Any]) -> Encoder:
         """Register `schema` under the topic's subject and return a record → bytes function."""
-        schema_id = self._registry.register(subject_for(topic), json.dumps(schema))
-        parsed = parse_schema(schema)
-        header = _HEADER.pack(MAGIC, schema_id)
-
-        def encode(record: dict[str, Any]) -> bytes:
-            buf = BytesIO()
-            buf.write(header)
-            schemaless_writer(buf, parsed, record)
-            return buf.getvalue()
-
-        return encode
+        return framed_encoder(wire_header(self._registry.register(subject_for(topic), json.dumps(schema))), schema)
 
     def decode(self, payload: bytes | None) -> tuple[int, dict[str, Any]]:
         """(schema id, record) of a framed message; raises UndecodableMessage."""
@@ -70,6 +80,8 @@ class AvroCodec:
         if writer is None:
             try:
                 writer = parse_schema(json.loads(self._registry.schema_by_id(schema_id)))
+            except ServiceUnavailable:
+                raise  # the registry is down, the message is fine: wait, do not dead-letter it
             except CarehubError as exc:
                 raise UndecodableMessage("wire.unknown_schema", f"schema id {schema_id}: {exc}") from exc
             self._writers[schema_id] = writer

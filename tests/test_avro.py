@@ -58,3 +58,12 @@ def test_a_truncated_body_is_undecodable(codec) -> None:
     with pytest.raises(UndecodableMessage) as caught:
         avro.decode(payload[:12])
     assert caught.value.rule == "wire.avro"
+
+
+def test_a_message_whose_registry_is_unreachable_is_not_called_undecodable(codec) -> None:  # noqa: ANN001
+    from carehub.errors import ServiceUnavailable
+    from carehub.registry.client import HttpRegistry
+
+    encoded = codec[0].encoder("src.registry.person.v1", load_schema("registry/person.avsc"))(PERSON)
+    with pytest.raises(ServiceUnavailable, match="CAREHUB_REGISTRY_URL"):
+        AvroCodec(HttpRegistry("http://127.0.0.1:1", retry_seconds=0.5)).decode(encoded)

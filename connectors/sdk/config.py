@@ -1,11 +1,11 @@
-"""A connector's YAML: source, record type, column mapping, code-table values, cursor and batching."""
+"""A connector's YAML: source, record type, column mapping, code-table values, batching and worker processes."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -37,6 +37,12 @@ class ConnectorConfig(BaseModel):
     batch_size: Annotated[int, Field(gt=0, le=100_000)] = 2000
     poll_interval_s: Annotated[float, Field(gt=0)] = 10.0
     topic: str | None = None
+    workers: Annotated[int, Field(ge=0, le=16)] | Literal["auto"] = Field(
+        "auto",
+        description="processes that map, validate, protect and encode beside the connector's own once an "
+        "increment passes 10,000 rows; 0 keeps every stage in the connector's process; auto: one per core, at most 2 "
+        "(none on a single core)",
+    )
     timezone: TimeZoneName = Field(
         "Asia/Shanghai", description="the zone of source times written without one (CSV, XLSX, JSON)"
     )

@@ -60,17 +60,13 @@ class RejectedRow:
 
 @dataclass
 class BatchQuality:
-    """What one batch of one connector looked like; filled in while the batch is published."""
+    """What one batch of one connector looked like."""
 
     read: int = 0
     published: int = 0
     filled: Counter = field(default_factory=Counter)  # canonical field -> rows where it had a value
     warnings: Counter = field(default_factory=Counter)  # rule -> published records it questions
     rejects: list[RejectedRow] = field(default_factory=list)
-
-    def saw(self, mapped: dict[str, object]) -> None:
-        self.read += 1
-        self.filled.update(name for name, value in mapped.items() if value not in (None, ""))
 
 
 def record_batch(conn: sa.Connection, connector: str, at: datetime, batch: BatchQuality, fields: list[str]) -> None:
