@@ -206,3 +206,26 @@ MEASUREMENT_RANGES: dict[str, tuple[float, float]] = {
     "latitude": (3, 54),  # °N
     "duration_minutes": (1, 1440),
 }
+
+# Parameters of the risk-alert rules (consumers/alerts). Local policy differs between regions:
+# a pilot region changes a row here, never a rule.
+
+#: Subsidy type → the age (full years) a recipient must have reached on the first day of every
+#: paid period. 高龄津贴's threshold is set locally; the pilot region's is 80.
+SUBSIDY_MINIMUM_AGE = {"old_age_allowance": 80}
+#: Subsidy type → the item of the national basic service list an elder is enrolled in to draw it.
+SUBSIDY_SERVICE_ITEMS = {"old_age_allowance": "03", "care_service": "04", "nursing": "05"}
+#: GB/T 42195 level → the self-care bands (public-health form) a check-up of the same elder may
+#: show (unconfirmed). Outside them the two sources disagree: a risk to review, not an entry error.
+CAPABILITY_CONSISTENT_SELF_CARE: dict[str, tuple[str, ...]] = {
+    "0": ("independent",),
+    "1": ("independent", "mild"),
+    "2": ("mild", "moderate"),
+    "3": ("moderate", "dependent"),
+    "4": ("dependent",),
+}
+#: Service-record categories paid from care-service subsidies (unconfirmed: every home-visit
+#: category is bought with 养老服务补贴 somewhere); a provider needs a registration to deliver them.
+SUBSIDISED_SERVICE_CATEGORIES = frozenset(SERVICE_CATEGORIES)
+#: Registration statuses under which a provider may operate and receive subsidies.
+OPERATING_REGISTRATION_STATUSES = frozenset({"active"})

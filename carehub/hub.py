@@ -15,8 +15,8 @@ from carehub.registry.base import SchemaRegistry
 from carehub.settings import Settings
 from connectors.sdk.config import ConnectorConfig
 from connectors.sdk.runner import ConnectorRunner
-from consumers.datasets import all_handlers
-from consumers.engine import DEFAULT_GROUP, Reconciler
+from consumers.engine import DEFAULT_BATCH, DEFAULT_GROUP, Reconciler
+from consumers.reconcile import Reconciliation
 
 
 @dataclass
@@ -59,13 +59,17 @@ class Hub:
 
     def connector(self, config: ConnectorConfig) -> ConnectorRunner:
         return ConnectorRunner(
-            config, broker=self.broker, codec=self.codec, engine=self.engine, protector=self.protector,
+            config, broker=self.broker, registry=self.registry, engine=self.engine, secret=self.settings.secret,
             topic_prefix=self.settings.topic_prefix,
         )
 
-    def reconciler(self, group: str = DEFAULT_GROUP, batch_size: int = 2000) -> Reconciler:
+    def reconciliation(self) -> Reconciliation:
+        """The reconciler's core on its own, for commands that change links outside a consumer."""
+        return Reconciliation.with_codec(self.codec, self.protector, self.settings.topic_prefix)
+
+    def reconciler(self, group: str = DEFAULT_GROUP, batch_size: int = DEFAULT_BATCH) -> Reconciler:
         return Reconciler(
-            all_handlers(), broker=self.broker, codec=self.codec, engine=self.engine, protector=self.protector,
+            broker=self.broker, codec=self.codec, engine=self.engine, protector=self.protector,
             group=group, batch_size=batch_size, retry_seconds=self.settings.retry_seconds,
             topic_prefix=self.settings.topic_prefix,
         )

@@ -28,7 +28,8 @@ class CatalogTopic:
         return TopicSpec(prefix + self.name, self.partitions, replication_factor, self.compact, self.retention_ms)
 
 
-PERSON_KEY = "person_key: HMAC-SHA256 of the normalised resident ID (hex)"
+PERSON_KEY = ("person_key: HMAC-SHA256 of the normalised resident ID (hex); source_record_id for a record without "
+              "a valid resident ID, which carries identity hints instead")
 CREDIT_CODE_KEY = "credit_code: the provider's unified social credit code (GB 32100-2015)"
 #: Institution-keyed topics share this count so that one provider's records share a partition number.
 INSTITUTION_PARTITIONS = 3
@@ -67,6 +68,25 @@ CATALOG: tuple[CatalogTopic, ...] = (
             "Inspections of providers (监督检查): quality score, safety findings, rectification due and done."),
     _source("src.civil_affairs.provider_registration.v1", CREDIT_CODE_KEY, "civil_affairs/provider_registration.avsc",
             "Provider registrations (主体登记) in the social-organisation, enterprise-credit or public-institution register."),
+)
+
+
+def _dataset(name: str, key: str, description: str) -> CatalogTopic:
+    """A dataset changelog: compacted, so a new subscriber reads the current row of every key."""
+    partitions = PERSON_PARTITIONS if key == PERSON_KEY else INSTITUTION_PARTITIONS
+    return CatalogTopic(f"ds.{name}.v1", key, f"datasets/{name}.avsc", partitions, compact=True, retention_ms=None,
+                        description=description)
+
+
+CATALOG += (
+    _dataset("elder", PERSON_KEY, "老年人基本信息数据集: identity, household registration and death of each elder; MERGE when two prove one."),
+    _dataset("health_record", PERSON_KEY, "健康档案基本数据集: each elder's latest annual check and family-doctor contract."),
+    _dataset("care_service", PERSON_KEY, "养老服务基本数据集: enrolments, latest capability assessment, subsidies and services per elder."),
+    _dataset("institution", CREDIT_CODE_KEY, "基本养老服务机构组织信息基本数据集: provider base information, location, beds, grade, services."),
+    _dataset("practitioner", PERSON_KEY, "养老从业人员基本数据集: caregivers' skill level, employments and occupational credit."),
+    _dataset("supervision", CREDIT_CODE_KEY, "养老服务主体登记和行政监管基本数据集: provider registration and inspections."),
+    CatalogTopic("alerts.risk.v1", "alert_id: hash of rule, subject and evidence", "alerts/risk.avsc", 1, compact=True,
+                 retention_ms=None, description="风险预警: risk warnings (RAISED / CLEARED) with rule, evidence and amount at risk."),
 )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 import kafka
@@ -46,14 +47,20 @@ COMPRESSION: str | None = None
 #: the fetch in flight then holds only caught-up partitions, the broker parks it this long and
 #: the drained partition waits too. 500 ms (the default) halved consume throughput in bursts.
 FETCH_MAX_WAIT_MS = 100
+#: `Admin.read` polls in slices this long, to notice a position reset to the log's end (when the
+#: offset asked for was deleted by retention and nothing is left after it) without waiting it out.
+READ_SLICE_MS = 200
 #: One connection attempt lasts a third of the retry budget, within these bounds, so the budget
 #: is spent on several attempts (each announced by carehub.connectivity).
 ATTEMPT_S_BOUNDS = (0.5, 5.0)
 
 
 def _unreachable(exc: BaseException) -> bool:
-    """Errors that mean the broker is not (yet) answering, as opposed to refusing a request."""
-    return isinstance(exc, (kafka_errors.RetriableError, kafka_errors.BrokerNotAvailableError))
+    """Errors that mean the broker is not (yet) answering, as opposed to refusing a request:
+    kafka-python marks them retriable (connection refused, node not ready, request timed out)."""
+    return isinstance(exc, (kafka_errors.RetriableError, kafka_errors.BrokerNotAvailableError)) or (
+        isinstance(exc, kafka_errors.KafkaError) and exc.retriable
+    )
 
 
 def _quiet_kafka_logs() -> None:
@@ -197,11 +204,21 @@ class KafkaBrokerConsumer(Consumer):
 
 
 class KafkaBrokerAdmin(Admin):
-    """KafkaAdminClient, with topic creation made idempotent."""
+    """KafkaAdminClient, with topic creation made idempotent; records are read by a consumer
+    outside any group, made on first use by `make_reader`."""
 
-    def __init__(self, client: kafka.KafkaAdminClient, url: str):
+    def __init__(
+        self,
+        client: kafka.KafkaAdminClient,
+        url: str,
+        make_reader: Callable[[], kafka.KafkaConsumer],
+        retry: Callable[[Callable[[], T]], T],
+    ):
         self._client = client
         self._url = url
+        self._make_reader = make_reader
+        self._reader: kafka.KafkaConsumer | None = None
+        self._retry = retry  # a broker restart mid-call waits with backoff, like connecting does
 
     def create_topics(self, specs: Iterable[TopicSpec]) -> None:
         requested = {
@@ -233,7 +250,7 @@ class KafkaBrokerAdmin(Admin):
     def list_topics(self) -> dict[str, int]:
         return {
             topic["name"]: len(topic["partitions"])
-            for topic in self._client.describe_topics()
+            for topic in self._retry(self._client.describe_topics)
             if not topic["is_internal"] and not topic["name"].startswith("__")
         }
 
@@ -260,22 +277,82 @@ class KafkaBrokerAdmin(Admin):
     def end_offsets(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         if not tps:
             return {}
-        latest = self._client.list_partition_offsets(
+        latest = self._retry(lambda: self._client.list_partition_offsets(
             {kafka.TopicPartition(*tp): OffsetSpec.LATEST for tp in tps}
-        )
+        ))
         return {TopicPartition(*tp): answer.offset for tp, answer in latest.items()}
 
+    def read(
+        self, tp: TopicPartition, offset: int, max_records: int = 500, timeout_s: float = 5.0
+    ) -> list[Message]:
+        end = self.end_offsets([tp])[tp]
+        if offset >= end or max_records < 1:
+            return []  # past the end Kafka would reset the position to the start
+        reader = self._group_free_reader()
+        kafka_tp = kafka.TopicPartition(*tp)
+        reader.assign([kafka_tp])
+        reader.seek(kafka_tp, max(offset, 0))
+        messages: list[Message] = []
+        deadline = time.monotonic() + timeout_s
+        while len(messages) < max_records and reader.position(kafka_tp) < end:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break
+            batches = reader.poll(
+                timeout_ms=min(remaining_ms, READ_SLICE_MS), max_records=max_records - len(messages)
+            )
+            messages += [
+                Message(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp, tuple(r.headers))
+                for r in batches.get(kafka_tp, [])
+            ]
+        return messages
+
+    def record_timestamps(
+        self, offsets: Mapping[TopicPartition, int], timeout_s: float = 5.0
+    ) -> dict[TopicPartition, int]:
+        """All partitions in one fetch loop: a partition's first fetch costs a metadata round trip."""
+        ends = self.end_offsets(list(offsets))
+        wanted = {kafka.TopicPartition(*tp): offset for tp, offset in offsets.items() if offset < ends[tp]}
+        if not wanted:
+            return {}
+        reader = self._group_free_reader()
+        reader.assign(list(wanted))
+        for kafka_tp, offset in wanted.items():
+            reader.seek(kafka_tp, max(offset, 0))
+        found: dict[TopicPartition, int] = {}
+        pending = set(wanted)
+        deadline = time.monotonic() + timeout_s
+        while pending:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break
+            for kafka_tp, records in reader.poll(timeout_ms=min(remaining_ms, READ_SLICE_MS)).items():
+                if kafka_tp in pending and records:
+                    found[TopicPartition(*kafka_tp)] = records[0].timestamp
+                    pending.discard(kafka_tp)
+            pending = {tp for tp in pending if reader.position(tp) < ends[TopicPartition(*tp)]}
+        return found
+
+    def _group_free_reader(self) -> kafka.KafkaConsumer:
+        if self._reader is None:
+            self._reader = self._make_reader()
+        return self._reader
+
     def list_groups(self) -> list[str]:
-        return sorted(group["group_id"] for group in self._client.list_groups())
+        return sorted(group["group_id"] for group in self._retry(self._client.list_groups))
 
     def committed_offsets(self, group: str) -> dict[TopicPartition, int]:
-        committed = self._client.list_group_offsets({group: None}).get(group, {})
+        committed = self._retry(lambda: self._client.list_group_offsets({group: None})).get(group, {})
         return {  # -1: the group has no offset for that partition
             TopicPartition(*tp): answer.offset for tp, answer in committed.items() if answer.offset >= 0
         }
 
     def close(self) -> None:
-        self._client.close()
+        try:
+            if self._reader is not None:
+                self._reader.close(autocommit=False)
+        finally:
+            self._client.close()
 
 
 class KafkaBroker(Broker):
@@ -324,10 +401,25 @@ class KafkaBroker(Broker):
 
     def admin(self) -> Admin:
         client = self._connect(lambda: kafka.KafkaAdminClient(**self._client_config))
-        return KafkaBrokerAdmin(client, self.url)
+        return KafkaBrokerAdmin(client, self.url, make_reader=self._group_free_consumer, retry=self._retrying)
+
+    def _group_free_consumer(self) -> kafka.KafkaConsumer:
+        """A consumer in no group: it only reads the partitions it is assigned, commits nothing."""
+        return self._connect(lambda: kafka.KafkaConsumer(
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **self._client_config,
+        ))
 
     def ping(self) -> None:
         self._connect(lambda: None)
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        """`call` on a client already connected, retried while the cluster does not answer."""
+        return call_with_backoff(call, service=SERVICE, url=self.url, setting=SETTING, transient=_unreachable,
+                                 budget_s=self._retry_seconds)
 
     def _connect(self, make: Callable[[], T]) -> T:
         """`make` a client once the cluster answers; retry until retry_seconds, then raise

@@ -23,5 +23,8 @@ def test_the_demo_runs_every_connector_and_can_run_again(tmp_path: Path) -> None
             line = next(line for line in result.stdout.splitlines() if re.match(rf"\W*{re.escape(name)}\s", line))
             read, published, rejected = (int(n) for n in re.findall(r"\s(\d+)\s", line)[:3])
             assert published > 0 and read == published + rejected, line
-        assert "elders in the elder dataset" in result.stdout and "payment_after_death" in result.stdout
+        for dataset in ("elder", "health_record", "care_service", "institution", "practitioner", "supervision"):
+            assert int(re.search(rf"{dataset} rows\s*│\s*(\d+)", result.stdout).group(1)) > 0, dataset
+        planted = re.findall(r"│ (\w+)\s*│\s*\d+%\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)", result.stdout)
+        assert len(planted) == 10 and all(found == count for _, count, found, _ in planted), planted
     assert (tmp_path / "home/demo/manifest.json").exists()

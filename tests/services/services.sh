@@ -7,6 +7,13 @@
 #   tests/services/services.sh down    stop both and delete their data
 #   tests/services/services.sh status  say what runs where
 #
+#   tests/services/services.sh stop kafka|postgres     stop one, keeping its data (an outage)
+#   tests/services/services.sh start kafka|postgres    start it again on that data and wait until it answers
+#   tests/services/services.sh restart kafka|postgres  both of the above
+#
+# `up` always starts on fresh, empty storage; `start` resumes with the topics, offsets and
+# databases the service had when it was stopped (and starts fresh only if it has none).
+#
 # Kafka's jars come from Maven Central (the only source this project may download
 # from) and are cached in <repo>/.cache/kafka/<version>/libs. Kafka's data, logs and
 # pid file live in <repo>/.cache/services/kafka. PostgreSQL's data lives under /tmp
@@ -147,18 +154,22 @@ kafka_log_tail() {
     fi
 }
 
-# Launches the broker on fresh storage without waiting, so PostgreSQL can start meanwhile.
-kafka_start() {
-    KAFKA_STARTED_AT=""
-    if kafka_pid >/dev/null; then
-        return 0
-    fi
+kafka_ports_free() {
     local port
     for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
         if port_open "$KAFKA_HOST" "$port"; then
             die "kafka: $KAFKA_HOST:$port is already in use by something not started from this checkout $(port_owner "$port"); stop it (if it is another carehub checkout: its tests/services/services.sh down) and retry."
         fi
     done
+}
+
+# Launches the broker on fresh storage without waiting, so PostgreSQL can start meanwhile.
+kafka_start() {
+    KAFKA_STARTED_AT=""
+    if kafka_pid >/dev/null; then
+        return 0
+    fi
+    kafka_ports_free
     ensure_kafka_libs
 
     # Tests want a clean broker, so every start formats new storage.
@@ -174,7 +185,29 @@ kafka_start() {
     kafka_java storage-tool.log kafka.tools.StorageTool format --standalone \
         -t "$cluster_id" -c "$KAFKA_PROPS" >"$KAFKA_LOGS/format.out" 2>&1 \
         || { cat "$KAFKA_LOGS/format.out" >&2; die "kafka: formatting storage in $KAFKA_DATA failed (output above)."; }
+    kafka_launch
+}
 
+# Launches the broker on the storage it had when it was stopped, or on fresh storage if it has none.
+kafka_resume() {
+    KAFKA_STARTED_AT=""
+    if kafka_pid >/dev/null; then
+        return 0
+    fi
+    if [[ ! -f "$KAFKA_DATA/meta.properties" || ! -f "$KAFKA_PROPS" ]]; then
+        kafka_start
+        return 0
+    fi
+    kafka_ports_free
+    ensure_kafka_libs
+    # The readiness check looks for this run's start line, not the previous run's.
+    if [[ -f "$KAFKA_LOGS/server.log" ]]; then
+        mv "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/server.log.previous"
+    fi
+    kafka_launch
+}
+
+kafka_launch() {
     KAFKA_STARTED_AT="$(now_ms)"
     # setsid: the broker outlives this script and ignores Ctrl-C aimed at `make test`.
     # 9>&-: it must not inherit (and so hold forever) the lock taken in lock().
@@ -218,18 +251,34 @@ kafka_wait() {
     fi
 }
 
-kafka_down() {
+# Stops the broker (SIGTERM: a controlled shutdown, SIGKILL after 20 s); its pid goes to stdout.
+kafka_terminate() {
     local pid waited=0
-    if pid="$(kafka_pid)"; then
-        kill -TERM "$pid" 2>/dev/null || true
-        # A clean shutdown takes a few seconds; after 20 s the data is deleted anyway.
-        while kill -0 "$pid" 2>/dev/null && (( waited < 200 )); do
-            sleep 0.1; waited=$((waited + 1))
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -KILL "$pid" 2>/dev/null || true
-            say "kafka: broker (pid $pid) ignored SIGTERM for 20 s; killed it."
-        fi
+    pid="$(kafka_pid)" || return 1
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && (( waited < 200 )); do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        say "kafka: broker (pid $pid) ignored SIGTERM for 20 s; killed it." >&2
+    fi
+    rm -f "$KAFKA_PID_FILE"
+    printf '%s\n' "$pid"
+}
+
+kafka_stop() {
+    local pid
+    if pid="$(kafka_terminate)"; then
+        say "kafka: stopped (pid $pid); its data stays in $KAFKA_DATA for '$0 start kafka'."
+    else
+        say "kafka: was not running; nothing to do."
+    fi
+}
+
+kafka_down() {
+    local pid
+    if pid="$(kafka_terminate)"; then
         rm -rf "$KAFKA_STATE"
         say "kafka: stopped (pid $pid) and deleted its data."
     elif [[ -d "$KAFKA_STATE" ]]; then
@@ -346,6 +395,12 @@ pg_up() {
     pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres --encoding=UTF8 --locale=C.UTF-8 --no-sync \
         >"$PG_STATE/initdb.log" 2>&1 \
         || { cat "$PG_STATE/initdb.log" >&2; die "postgres: initdb in $PG_DATA failed (output above)."; }
+    pg_launch "$started"
+}
+
+# Starts the server on the cluster in $PG_DATA and waits until it answers.
+pg_launch() {
+    local started="$1"
     # Throwaway server: durability off for speed; socket in the state dir so no shared dir is touched.
     pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$PG_READY_TIMEOUT" \
         -o "-h $PG_HOST -p $PG_PORT -k $PG_STATE -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
@@ -353,6 +408,37 @@ pg_up() {
         || { tail -n 40 "$PG_LOG" >&2 2>/dev/null || true; die "postgres: pg_ctl start failed (log above, full log $PG_LOG); run '$0 down' and retry."; }
     pg_wait
     say "postgres: PostgreSQL $PG_VERSION started on $PG_HOST:$PG_PORT, ready in $(elapsed "$started") s (pid $(pg_pid), data $PG_DATA)."
+}
+
+# Starts the server on the cluster it had when it was stopped, or on a fresh one if it has none.
+pg_resume() {
+    find_pg
+    if [[ ! -f "$PG_DATA/PG_VERSION" ]] || pg_running; then
+        pg_up
+        return 0
+    fi
+    if port_open "$PG_HOST" "$PG_PORT"; then
+        die "postgres: $PG_HOST:$PG_PORT is taken by a server this script did not start $(port_owner "$PG_PORT"); stop it and retry."
+    fi
+    pg_launch "$(now_ms)"
+}
+
+# A fast shutdown: open transactions are rolled back and clients disconnected; the data stays.
+pg_stop() {
+    PG_BIN="$(newest_pg_bin)" || { say "postgres: no PostgreSQL installed; nothing to do."; return 0; }
+    find_pg
+    if ! pg_running; then
+        if port_open "$PG_HOST" "$PG_PORT"; then
+            die "postgres: the server on $PG_HOST:$PG_PORT was not started by this script; stop it yourself."
+        fi
+        say "postgres: was not running; nothing to do."
+        return 0
+    fi
+    local pid
+    pid="$(pg_pid)"
+    pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 30 >/dev/null 2>&1 \
+        || die "postgres: server (pid $pid) did not stop within 30 s; see $PG_LOG."
+    say "postgres: stopped (pid $pid); its data stays in $PG_DATA for '$0 start postgres'."
 }
 
 pg_down() {
@@ -399,7 +485,29 @@ lock() {
     fi
 }
 
-usage() { say "usage: $0 up|down|status"; }
+usage() { say "usage: $0 up|down|status, or $0 stop|start|restart kafka|postgres"; }
+
+# stop/start/restart of one service, named by the second argument.
+one_service() {
+    local action="$1" service="${2:-}"
+    case "$service" in
+        kafka|postgres) ;;
+        *) usage >&2; exit 2 ;;
+    esac
+    lock
+    if [[ "$action" == stop || "$action" == restart ]]; then
+        if [[ "$service" == kafka ]]; then kafka_stop; else pg_stop; fi
+    fi
+    if [[ "$action" == start || "$action" == restart ]]; then
+        if [[ "$service" == kafka ]]; then
+            find_java
+            kafka_resume
+            kafka_wait
+        else
+            pg_resume
+        fi
+    fi
+}
 
 case "${1:-}" in
     up)
@@ -418,6 +526,7 @@ case "${1:-}" in
         kafka_status
         pg_status
         ;;
+    stop|start|restart) one_service "$1" "${2:-}" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac
