@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install services-up services-down services-status bench clean
+.PHONY: demo test install browser services-up services-down services-status bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The dashboard test drives Debian's Chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium; }
 
 demo: $(STAMP)
 	$(BIN)/carehub demo
@@ -26,7 +31,7 @@ services-down:
 services-status:
 	tests/services/services.sh status
 
-test: $(STAMP)
+test: $(STAMP) browser
 	tests/services/services.sh up
 	$(BIN)/pytest; status=$$?; tests/services/services.sh down; exit $$status
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -156,6 +156,27 @@ class Admin(abc.ABC):
 
     @abc.abstractmethod
     def end_offsets(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+    @abc.abstractmethod
+    def read(
+        self, tp: TopicPartition, offset: int, max_records: int = 500, timeout_s: float = 5.0
+    ) -> list[Message]:
+        """The records of `tp` from `offset` on (at most `max_records`), as stored now, read
+        without a consumer group and without committing anything. An offset before the log's
+        start reads from its start; one at or past its end reads nothing. `timeout_s` bounds the
+        wait for the broker to deliver what it has."""
+
+    def record_timestamps(
+        self, offsets: Mapping[TopicPartition, int], timeout_s: float = 5.0
+    ) -> dict[TopicPartition, int]:
+        """Per partition, the timestamp (ms) of its first record at or after the offset given
+        (the oldest a group at that offset has not consumed); partitions without one are left out."""
+        found: dict[TopicPartition, int] = {}
+        for tp, offset in offsets.items():
+            first = self.read(tp, offset, max_records=1, timeout_s=timeout_s)
+            if first:
+                found[tp] = first[0].timestamp_ms
+        return found
 
     @abc.abstractmethod
     def list_groups(self) -> list[str]: ...

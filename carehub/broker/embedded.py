@@ -187,6 +187,19 @@ class _Log:
         ).fetchone()
         return self.end_offset(topic, partition) if row[0] is None else row[0]
 
+    def read(self, tp: TopicPartition, offset: int, limit: int) -> list[Message]:
+        """Up to `limit` records of `tp` from `offset` on."""
+        topic, partition = tp
+        rows = self.db.execute(
+            "SELECT offset, key, value, timestamp_ms, headers FROM records "
+            "WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?",
+            (topic, partition, offset, limit),
+        )
+        return [
+            Message(topic, partition, at, key, value, timestamp_ms, _decode_headers(headers))
+            for at, key, value, timestamp_ms, headers in rows
+        ]
+
     def close(self) -> None:
         self.db.close()
 
@@ -494,18 +507,10 @@ class EmbeddedConsumer(Consumer):
         for tp in order[start:] + order[:start]:
             if len(messages) >= max_records:
                 break
-            rows = self._log.db.execute(
-                "SELECT offset, key, value, timestamp_ms, headers FROM records "
-                "WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?",
-                (tp.topic, tp.partition, self._positions[tp], max_records - len(messages)),
-            ).fetchall()
-            if rows:
-                topic, partition = tp
-                messages.extend(
-                    Message(topic, partition, offset, key, value, timestamp_ms, _decode_headers(headers))
-                    for offset, key, value, timestamp_ms, headers in rows
-                )
-                self._positions[tp] = rows[-1][0] + 1
+            read = self._log.read(tp, self._positions[tp], max_records - len(messages))
+            if read:
+                messages.extend(read)
+                self._positions[tp] = read[-1].offset + 1
         return messages
 
 
@@ -542,6 +547,12 @@ class EmbeddedAdmin(Admin):
 
     def end_offsets(self, tps: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         return {TopicPartition(*tp): self._log.end_offset(*tp) for tp in tps}
+
+    def read(
+        self, tp: TopicPartition, offset: int, max_records: int = 500, timeout_s: float = 5.0
+    ) -> list[Message]:
+        """The stored records, at once: the log file has nothing to wait for."""
+        return self._log.read(TopicPartition(*tp), offset, max(max_records, 0))
 
     def list_groups(self) -> list[str]:
         rows = self._log.db.execute(

@@ -192,6 +192,59 @@ def test_lag_is_reported_for_a_group_with_no_active_member(broker: Broker, uniqu
     assert lags == {first: ends[first] - 3, second: ends[second] - 5}
 
 
+def test_admin_reads_records_from_an_offset_without_a_group_or_a_commit(broker: Broker, unique: str) -> None:
+    topic = create_topic(broker, f"test.read.{unique}", partitions=2)
+    first, second = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    sent_ms = int(time.time() * 1000)  # recent: Kafka's retention would delete records of 2023 at once
+    with broker.producer() as producer:
+        for i in range(10):
+            producer.send(topic, b"v%d" % i, key=b"same-key", headers=(("stage", b"map"),), timestamp_ms=sent_ms + i)
+        producer.flush()
+    (tp,) = [t for t in (first, second) if t.partition == kafka_partition(b"same-key", 2)]
+    group = f"g.{unique}"
+    with broker.consumer(group, [topic], FAST) as consumer:
+        assert len(poll_until(consumer, 10)) == 10
+        consumer.commit({tp: 4})
+
+    with broker.admin() as admin:
+        middle = admin.read(tp, 3, max_records=4)
+        tail = admin.read(tp, 8)
+        started = time.monotonic()
+        past_end = admin.read(tp, 10, timeout_s=3)
+        past_end_s = time.monotonic() - started
+        empty_partition = admin.read(TopicPartition(topic, 1 - tp.partition), 0)
+        groups = admin.list_groups()
+        committed = admin.committed_offsets(group)
+
+    assert [(m.offset, m.value, m.timestamp_ms) for m in middle] == [
+        (offset, b"v%d" % offset, sent_ms + offset) for offset in (3, 4, 5, 6)
+    ]
+    assert all(m.key == b"same-key" and m.header("stage") == b"map" and m.tp == tp for m in middle)
+    assert [m.offset for m in tail] == [8, 9]
+    assert past_end == [] and past_end_s < 2
+    assert empty_partition == []
+    assert committed == {tp: 4}  # reading neither committed nor moved the group
+    assert [g for g in groups if g.startswith("g.") and g.endswith(unique)] == [group]
+
+
+def test_admin_reads_the_timestamp_of_the_first_record_at_each_offset(broker: Broker, unique: str) -> None:
+    sent_ms = int(time.time() * 1000)
+    topics = [f"test.stamps.{name}.{unique}" for name in ("a", "b", "c")]
+    for topic in topics:
+        create_topic(broker, topic, partitions=1)
+    with broker.producer() as producer:
+        for topic_index, topic in enumerate(topics):
+            for i in range(5):
+                producer.send(topic, b"v", timestamp_ms=sent_ms + 1000 * topic_index + i)
+        producer.flush()
+    a, b, c = (TopicPartition(topic, 0) for topic in topics)
+
+    with broker.admin() as admin:
+        stamps = admin.record_timestamps({a: 0, b: 3, c: 5})
+
+    assert stamps == {a: sent_ms, b: sent_ms + 1003}  # c: nothing at or after its end
+
+
 def test_two_members_split_the_partitions_and_read_each_record_once(broker: Broker, unique: str) -> None:
     topic = create_topic(broker, f"test.split.{unique}", partitions=4)
     everything = {TopicPartition(topic, p) for p in range(4)}

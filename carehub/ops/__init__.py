@@ -1,0 +1,1 @@
+"""Operations views of the hub: consumer lag and its status, Prometheus metrics, the dashboard."""
