@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         "", pattern=r"^[A-Za-z0-9._-]*$", description="prepended to every topic name, e.g. 'pilot-js.'"
     )
     retry_seconds: float = Field(30.0, gt=0, description="how long to retry an unreachable service")
+    access_profiles: Path | None = Field(
+        None, description="YAML of the query API's subscriber profiles (carehub/query/profiles.example.yaml); unset: the query API is closed"
+    )
     kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)
 
     @field_validator("home")

@@ -1,0 +1,1 @@
+"""The query API downstream systems read the datasets through: access profiles, routes and the audit log."""
