@@ -1,4 +1,4 @@
-"""The hub's HTTP server: schema registry (Confluent REST subset) and health endpoints."""
+"""The hub's HTTP server: schema registry (Confluent REST subset), health, metrics and the operations dashboard."""
 
 from __future__ import annotations
 
@@ -9,16 +9,22 @@ from fastapi.responses import JSONResponse
 from carehub import __version__
 from carehub.errors import CarehubError
 from carehub.hub import Hub
+from carehub.ops.routes import ops_router
+from carehub.ops.rules import LagPolicy
+from carehub.query.routes import query_router
 from carehub.registry.api import registry_router
 
 
-def create_app(hub: Hub) -> FastAPI:
+def create_app(hub: Hub, lag_policy: LagPolicy = LagPolicy()) -> FastAPI:
     app = FastAPI(
         title="carehub",
         version=__version__,
-        description="Schema registry for carehub's topics (Confluent Schema Registry REST subset) and health checks.",
+        description="Schema registry for carehub's topics (Confluent Schema Registry REST subset), health checks, "
+        "Prometheus metrics, consumer lag and the operations dashboard (/dashboard).",
     )
     app.include_router(registry_router(hub.registry))
+    app.include_router(ops_router(hub, lag_policy))
+    app.include_router(query_router(hub))
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
