@@ -150,7 +150,7 @@ def replay_connector(
     target = catalog_topic(config.target_topic).spec(prefix)
     report = ReplayReport(queue, target.name, dry_run)
     pending = _pending(hub, queue, selection, report)
-    map_values = values_mapper(config)
+    map_values = values_mapper(config.mapping, config.values)
     envelope = Envelope(config.source_system, config.name, datetime.now(UTC), ZoneInfo(config.timezone))
     if not dry_run and pending:
         with hub.broker.admin() as admin:
