@@ -287,7 +287,7 @@ def schemas_register() -> None:
     for topic in CATALOG:
         if topic.schema is None:
             continue
-        subject = subject_for(topic.name)
+        subject = subject_for(hub.settings.topic_prefix + topic.name)
         schema_id = hub.registry.register(subject, json.dumps(load_schema(topic.schema)))
         latest = hub.registry.version(subject, "latest")
         table.add_row(subject, topic.schema, str(schema_id), str(latest.version))
@@ -449,7 +449,9 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8081,
 ) -> None:
-    """Serve the schema registry (Confluent REST subset) and health endpoints over HTTP."""
+    """Serve the hub over HTTP: the schema registry (Confluent REST subset), /healthz and /readyz,
+    /metrics, the operations dashboard (/dashboard), and the query API for downstream systems
+    (/api/…, OpenAPI docs at /docs; needs CAREHUB_ACCESS_PROFILES)."""
     import uvicorn
 
     from carehub.api import create_app

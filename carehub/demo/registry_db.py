@@ -28,9 +28,10 @@ def write_registry(path: Path, rows: Rows, configs: dict[str, ConnectorConfig]) 
             ordered = sorted(rows.get(record, []), key=lambda r: r["event_time"])  # stable: ties keep their order
             mapped = [source_row({k: v for k, v in r.items() if k != "source_record_id"}, config) for r in ordered]
             table.create(engine)
-            with engine.begin() as conn:
-                conn.execute(table.insert(), [{s.id_column: n, **{c: m.get(c) for c in columns}, s.timestamp_column: m[s.timestamp_column]}
-                                              for n, m in enumerate(mapped, start=1)])
+            if mapped:  # a small region may have no deaths or moves yet
+                with engine.begin() as conn:
+                    conn.execute(table.insert(), [{s.id_column: n, **{c: m.get(c) for c in columns}, s.timestamp_column: m[s.timestamp_column]}
+                                                  for n, m in enumerate(mapped, start=1)])
             written[record] = len(mapped)
     finally:
         engine.dispose()
