@@ -165,12 +165,13 @@ class _Rebalance(ConsumerRebalanceListener):
 class KafkaBrokerConsumer(Consumer):
     """A kafka-python group member with auto-commit off; records come back as carehub Messages."""
 
-    def __init__(self, client: kafka.KafkaConsumer, group_id: str):
+    def __init__(self, client: kafka.KafkaConsumer, group_id: str, retry: Callable[[Callable[[], T]], T]):
         self._client = client
         self.group_id = group_id
+        self._retry = retry  # kafka-python may raise from poll while the broker restarts: wait it out
 
     def poll(self, max_records: int = 500, timeout_s: float = 1.0) -> list[Message]:
-        batches = self._client.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        batches = self._retry(lambda: self._client.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records))
         return [
             Message(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp, tuple(r.headers))
             for records in batches.values()
@@ -397,7 +398,7 @@ class KafkaBroker(Broker):
             **self._client_config,
         ))
         client.subscribe(list(topics), listener=_Rebalance(options.on_assign, options.on_revoke))
-        return KafkaBrokerConsumer(client, group_id)
+        return KafkaBrokerConsumer(client, group_id, retry=self._retrying)
 
     def admin(self) -> Admin:
         client = self._connect(lambda: kafka.KafkaAdminClient(**self._client_config))
