@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import time
 import uuid
-from datetime import date, datetime, time as clock
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from carehub.broker.base import ConsumerOptions
 from carehub.hub import Hub
 from carehub.settings import Settings
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date | clock):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    raise TypeError(type(value).__name__)
+from consumers.datasets.base import json_value
 
 
 def subscribe(
@@ -51,7 +39,7 @@ def subscribe(
                 value = hub.codec.decode(message.value)[1] if message.value else None
                 sys.stdout.write(json.dumps({"partition": message.partition, "offset": message.offset,
                                              "key": message.key.decode() if message.key else None, "value": value},
-                                            ensure_ascii=False, default=_plain) + "\n")
+                                            ensure_ascii=False, default=json_value) + "\n")
             printed += len(messages)
             if messages:
                 if group:  # a named group resumes where it stopped; a throwaway one keeps no offsets

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
-from decimal import Decimal
 from typing import IO, Any
 
 import sqlalchemy as sa
 
 from consumers.datasets import Dataset
+from consumers.datasets.base import json_value
 
 #: Never exported: the encrypted resident ID stays in the hub; the masked form goes out.
 WITHHELD = frozenset({"resident_id_encrypted"})
@@ -23,11 +22,9 @@ JSON_COLUMNS = frozenset({"provenance", "sources", "enrolments", "target_groups"
 def _plain(name: str, value: Any) -> Any:
     if name in JSON_COLUMNS and value is not None:
         return json.loads(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return json_value(value)
 
 
 def rows(conn: sa.Connection, dataset: Dataset) -> Iterator[dict[str, Any]]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from carehub.db.metadata import metadata
 from consumers.alerts import Alert
 from consumers.datasets.base import refs_json
+from consumers.store import in_chunks
 
 #: An identity field on which an elder's sources disagree; `values` maps each value to its sources.
 identity_conflict = sa.Table(
@@ -36,9 +37,8 @@ risk_alert = sa.Table(
 
 
 def replace_conflicts(conn: sa.Connection, keys: Iterable[str], conflicts: list[dict[str, Any]]) -> None:
-    keys = list(keys)
-    for start in range(0, len(keys), 500):
-        conn.execute(identity_conflict.delete().where(identity_conflict.c.person_key.in_(keys[start:start + 500])))
+    for chunk in in_chunks(keys):
+        conn.execute(identity_conflict.delete().where(identity_conflict.c.person_key.in_(chunk)))
     if conflicts:
         conn.execute(identity_conflict.insert(), [
             {"person_key": c["person_key"], "field": c["field"], "chosen": c["chosen"],
@@ -52,11 +52,10 @@ def _values_json(values: dict[str, list]) -> str:
 
 def replace_alerts(conn: sa.Connection, subject: str, keys: Iterable[str], alerts: list[Alert]) -> tuple[list[Alert], list[dict[str, Any]]]:
     """Make the stored alerts of these subjects exactly `alerts`; return those raised and the rows cleared."""
-    keys = list(keys)
     existing: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(keys), 500):
+    for chunk in in_chunks(keys):
         for row in conn.execute(sa.select(risk_alert).where(
-                (risk_alert.c.subject == subject) & risk_alert.c.subject_key.in_(keys[start:start + 500]))).mappings():
+                (risk_alert.c.subject == subject) & risk_alert.c.subject_key.in_(chunk))).mappings():
             existing[row["alert_id"]] = dict(row)
     current = {a.alert_id: a for a in alerts}
     cleared = [row for alert_id, row in existing.items() if alert_id not in current]

@@ -20,7 +20,7 @@ from carehub.db.metadata import metadata
 from carehub.pii import Protector
 from consumers.datasets.elder import elder
 from consumers.matching import Identity, LinkState, Matcher, blocking_keys
-from consumers.store import Incoming, ref_id, set_person
+from consumers.store import Incoming, in_chunks, ref_id, set_person
 
 AUTO, MANUAL = "AUTO", "MANUAL"
 
@@ -138,13 +138,11 @@ class Linker:
             conn.execute(elder_block.insert(), new)
         changed = old | {row["block"] for row in new}
         redo: set[str] = set()
-        changed_list = sorted(changed)
-        for start in range(0, len(changed_list), 500):
-            redo.update(r for (r,) in conn.execute(
-                sa.select(record_block.c.ref_id).where(record_block.c.block.in_(changed_list[start:start + 500]))))
+        for chunk in in_chunks(changed):
+            redo.update(r for (r,) in conn.execute(sa.select(record_block.c.ref_id).where(record_block.c.block.in_(chunk))))
         return redo
 
-    def decide_manually(self, conn: sa.Connection, ref: str, person: str | None, identity_if_new: Identity | None = None) -> set[str]:
+    def decide_manually(self, conn: sa.Connection, ref: str, person: str | None) -> set[str]:
         """A reviewer's decision: link to `person`, or (None) keep apart as a provisional elder."""
         row = conn.execute(sa.select(person_link).where(person_link.c.ref_id == ref)).mappings().one()
         target = person or self.provisional_key(Identity(row["name"], row["sex"], row["birth_date"], row["division"]))
@@ -157,26 +155,18 @@ class Linker:
 def registered_identities(conn: sa.Connection, blocks: set[str]) -> tuple[dict[str, Identity], dict[str, set[str]]]:
     """The registered elders sharing any of `blocks`: their identities, and who is in which block."""
     keys_by_block: dict[str, set[str]] = {}
-    block_list = sorted(blocks)
-    for start in range(0, len(block_list), 500):
-        for block, key in conn.execute(sa.select(elder_block.c.block, elder_block.c.person_key)
-                                       .where(elder_block.c.block.in_(block_list[start:start + 500]))):
+    for chunk in in_chunks(blocks):
+        for block, key in conn.execute(sa.select(elder_block.c.block, elder_block.c.person_key).where(elder_block.c.block.in_(chunk))):
             keys_by_block.setdefault(block, set()).add(key)
-    found: dict[str, Identity] = {}
-    key_list = sorted({k for keys in keys_by_block.values() for k in keys})
-    for start in range(0, len(key_list), 500):
-        for r in conn.execute(sa.select(elder.c.person_key, elder.c.name, elder.c.sex, elder.c.birth_date, elder.c.household_division)
-                              .where(elder.c.person_key.in_(key_list[start:start + 500]))):
-            found[r.person_key] = Identity(r.name, r.sex, r.birth_date, r.household_division)
-    return found, keys_by_block
+    return registered_identities_of(conn, {k for keys in keys_by_block.values() for k in keys}), keys_by_block
 
 
-def registered_identities_of(conn: sa.Connection, keys: list[str]) -> dict[str, Identity]:
+def registered_identities_of(conn: sa.Connection, keys: Iterable[str]) -> dict[str, Identity]:
     """The identities of those of `keys` that are registered elders now."""
     found = {}
-    for start in range(0, len(keys), 500):
+    for chunk in in_chunks(keys):
         for row in conn.execute(sa.select(elder.c.person_key, elder.c.status, elder.c.name, elder.c.sex, elder.c.birth_date,
-                                          elder.c.household_division).where(elder.c.person_key.in_(keys[start:start + 500]))).mappings():
+                                          elder.c.household_division).where(elder.c.person_key.in_(chunk))).mappings():
             identity = identity_of(row)
             if identity is not None:
                 found[row["person_key"]] = identity

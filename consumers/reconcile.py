@@ -26,7 +26,7 @@ from consumers.datasets.elder import identity_conflicts
 from consumers.findings import replace_alerts, replace_conflicts
 from consumers.linking import Linker, identity_of, is_unidentified, registered_identities_of
 from consumers.matching import Identity, Matcher
-from consumers.store import KINDS, Incoming, load_views, store
+from consumers.store import KINDS, Incoming, in_chunks, load_views, store
 from consumers.survivorship import candidates, survive
 from consumers.views import EntityView, PersonFacts
 
@@ -133,14 +133,13 @@ class Reconciliation:
         """Make the dataset's rows for these keys what the builder says; return the changed rows
         (None for a deleted one)."""
         table, key = dataset.table, table_key(dataset)
-        stored = dict(conn.execute(sa.select(key, table.c.row_hash).where(key.in_(list(views)))).all())
+        stored = {k: h for chunk in in_chunks(views) for k, h in conn.execute(sa.select(key, table.c.row_hash).where(key.in_(chunk)))}
         built = {k: dataset.build(view) for k, view in views.items()}
         changed = {k: row for k, row in built.items() if (row["row_hash"] if row else None) != stored.get(k)}
         if not changed:
             return changed
-        gone = [k for k in changed if k in stored]
-        if gone:
-            conn.execute(table.delete().where(key.in_(gone)))
+        for chunk in in_chunks(k for k in changed if k in stored):
+            conn.execute(table.delete().where(key.in_(chunk)))
         fresh = [row for row in changed.values() if row]
         if fresh:
             conn.execute(table.insert(), fresh)

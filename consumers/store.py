@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,9 +103,20 @@ def store(conn: sa.Connection, batch: Iterable[Incoming]) -> dict[str, set[str]]
     return touched
 
 
-def _chunked_select(conn: sa.Connection, column: sa.Column, keys: list, selected: list, size: int = 500):  # noqa: ANN202
-    for start in range(0, len(keys), size):
-        yield from conn.execute(sa.select(*selected).where(column.in_(keys[start:start + size])))
+#: Keys per IN list: far below every database's bound-parameter limit.
+IN_CHUNK = 500
+
+
+def in_chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
+    """`keys` sorted, in slices short enough for one `column.in_(...)` each."""
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start:start + IN_CHUNK]
+
+
+def _chunked_select(conn: sa.Connection, column: sa.Column, keys: Iterable[Any], selected: list) -> Iterator[sa.Row]:
+    for chunk in in_chunks(keys):
+        yield from conn.execute(sa.select(*selected).where(column.in_(chunk)))
 
 
 def load_views(

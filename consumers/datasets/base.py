@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -29,18 +30,20 @@ def dataset_table(name: str, key: sa.Column, *columns: sa.Column) -> sa.Table:
     return sa.Table(name, metadata, key, *columns, *common_columns())
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+def json_value(value: Any) -> Any:
+    """A dataset or Avro value JSON cannot hold as it is: times ISO 8601, money as a decimal
+    string, bytes base64. The `default=` of every JSON dump of records and rows."""
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, bytes):
-        return value.hex()
+        return base64.b64encode(value).decode()
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_plain, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=json_value, separators=(",", ":"))
 
 
 def refs_json(refs: Iterable[SourceRef]) -> str:
